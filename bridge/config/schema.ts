@@ -1,0 +1,23 @@
+import { z } from 'zod'
+import { identitySection } from './sections/identity.js'
+import { logSection } from './sections/log.js'
+import { storeSection } from './sections/store.js'
+
+/**
+ * The one configuration object. Each section lives in its own file under
+ * sections/ and is documented, key by key, in config/default.toml; a test keeps
+ * the two equal.
+ */
+export const configSchema = z.strictObject({
+  log: logSection,
+  store: storeSection,
+  identity: identitySection,
+})
+
+export type Config = z.infer<typeof configSchema>
+/** What a file or a flag may give: any subset of the sections. */
+export type ConfigInput = z.input<typeof configSchema>
+
+export function defaultConfig(): Config {
+  return configSchema.parse({})
+}
