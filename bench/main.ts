@@ -38,7 +38,11 @@ async function main(): Promise<void> {
   ])
   const header = ['suite', 'metric', 'value', 'unit', 'reference', 'ratio']
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)))
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd()
   console.log(line(header))
   console.log(line(widths.map((w) => '-'.repeat(w))))
   for (const r of table) console.log(line(r))

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino'
+import { type Logger, pino } from 'pino'
 import type { Config } from './config/schema.js'
 
 export type { Logger }
@@ -31,7 +31,10 @@ export function createLogger(config: Config['log'], destination?: NodeJS.Writabl
   const options = { level: config.level, redact: { paths: REDACT, censor: '[redacted]' } }
   if (destination) return pino(options, destination)
   if (pretty) {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { destination: 2, colorize: true } } })
+    return pino({
+      ...options,
+      transport: { target: 'pino-pretty', options: { destination: 2, colorize: true } },
+    })
   }
   return pino(options, pino.destination(2))
 }
