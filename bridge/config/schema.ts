@@ -1,7 +1,12 @@
 import { z } from 'zod'
+import { dhtSection } from './sections/dht.js'
 import { identitySection } from './sections/identity.js'
 import { logSection } from './sections/log.js'
+import { netSection } from './sections/net.js'
+import { onionSection } from './sections/onion.js'
 import { storeSection } from './sections/store.js'
+import { webuiSection } from './sections/webui.js'
+import { xmppSection } from './sections/xmpp.js'
 
 /**
  * The one configuration object. Each section lives in its own file under
@@ -12,6 +17,11 @@ export const configSchema = z.strictObject({
   log: logSection,
   store: storeSection,
   identity: identitySection,
+  webui: webuiSection,
+  net: netSection,
+  dht: dhtSection,
+  onion: onionSection,
+  xmpp: xmppSection,
 })
 
 export type Config = z.infer<typeof configSchema>

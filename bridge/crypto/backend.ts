@@ -30,6 +30,12 @@ export interface CryptoBackend {
   x25519PublicKey(privateKey: Uint8Array): Uint8Array
   /** RFC 7748 §6.1 shared secret; throws CryptoError when it is all zero (low-order peer key). */
   x25519(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array
+  /**
+   * RFC 8439 §2.4 ChaCha20 (96-bit nonce) without authentication: `data` XOR the
+   * key stream starting at block `counter` (default 0). For onion hop layers,
+   * which must keep their size and are authenticated end to end.
+   */
+  chacha20(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, counter?: number): Uint8Array
   /** RFC 8439 §2.8: ciphertext ‖ 16-byte tag. */
   chacha20poly1305Seal(
     key: Uint8Array,

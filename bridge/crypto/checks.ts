@@ -21,6 +21,14 @@ export function checkAeadArgs(
   assertOptionalBytes(aad, 'aad')
 }
 
+export function checkStreamArgs(key: unknown, nonce: unknown, data: unknown, counter: unknown): void {
+  assertBytes(key, 'key', 32)
+  assertBytes(nonce, 'nonce', 12)
+  assertBytes(data, 'data')
+  // The 32-bit block counter must not wrap within `data` (RFC 8439 §2.4 allows 256 GiB per nonce).
+  assertInteger(counter, 'counter', 0, 0xffffffff - Math.ceil((data as Uint8Array).length / 64))
+}
+
 export function checkSealed(sealed: Uint8Array): void {
   if (sealed.length < TAG_LENGTH) {
     throw new CryptoError(`sealed data must be at least ${TAG_LENGTH} bytes, got ${sealed.length}`)

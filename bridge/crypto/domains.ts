@@ -23,6 +23,14 @@ export const DOMAIN = {
   relayInfoHash: 'paranoim/v1/relays',
   /** dht/blinded-record.ts: HKDF info of a blinded record's body key (with address and period). */
   recordBodyKey: 'paranoim/v1/record-body-key',
+  /** onion/ntor.ts: HMAC key of a circuit handshake's verify value. */
+  onionNtorVerify: 'paranoim/v1/onion-ntor-verify',
+  /** onion/ntor.ts: HMAC key of the hop's AUTH proof (binds its node key to the handshake). */
+  onionNtorAuth: 'paranoim/v1/onion-ntor-auth',
+  /** onion/ntor.ts: HKDF info of a hop's forward, backward and end-to-end keys. */
+  onionHopKeys: 'paranoim/v1/onion-hop-keys',
+  /** onion/relay.ts: an intro auth key's signature registering one circuit at an intro point. */
+  introRegister: 'paranoim/v1/intro-register',
 } as const
 
 export type Domain = (typeof DOMAIN)[keyof typeof DOMAIN]

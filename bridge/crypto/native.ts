@@ -21,6 +21,7 @@ import {
   checkHkdfArgs,
   checkScryptArgs,
   checkSealed,
+  checkStreamArgs,
   isAllZero,
   LOW_ORDER_MESSAGE,
   scryptMemory,
@@ -129,6 +130,16 @@ function x25519(priv: Uint8Array, pub: Uint8Array): Uint8Array {
   return shared
 }
 
+/** OpenSSL's "chacha20" takes a 16-byte IV: block counter (4, little-endian) ‖ nonce (12). */
+function chacha20(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, counter = 0): Uint8Array {
+  checkStreamArgs(key, nonce, data, counter)
+  const iv = Buffer.alloc(16)
+  iv.writeUInt32LE(counter, 0)
+  iv.set(nonce, 4)
+  const cipher = createCipheriv('chacha20', key, iv)
+  return bytes(Buffer.concat([cipher.update(data), cipher.final()]))
+}
+
 function chacha20poly1305Seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array) {
   checkAeadArgs(key, nonce, plaintext, aad, 'plaintext')
   const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH })
@@ -182,6 +193,7 @@ export const nativeBackend: CryptoBackend = {
   ed25519Verify,
   x25519PublicKey,
   x25519,
+  chacha20,
   chacha20poly1305Seal,
   chacha20poly1305Open,
   scrypt: scryptNative,

@@ -1,4 +1,4 @@
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
+import { chacha20, chacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { ed25519, x25519 as nobleX25519 } from '@noble/curves/ed25519.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { hmac } from '@noble/hashes/hmac.js'
@@ -12,6 +12,7 @@ import {
   checkHkdfArgs,
   checkScryptArgs,
   checkSealed,
+  checkStreamArgs,
   isAllZero,
   LOW_ORDER_MESSAGE,
   scryptMemory,
@@ -102,6 +103,10 @@ export const nobleBackend: CryptoBackend = {
     return nobleX25519.getPublicKey(priv)
   },
   x25519,
+  chacha20(key, nonce, data, counter = 0) {
+    checkStreamArgs(key, nonce, data, counter)
+    return chacha20(key, nonce, data, undefined, counter)
+  },
   chacha20poly1305Seal(key, nonce, plaintext, aad) {
     checkAeadArgs(key, nonce, plaintext, aad, 'plaintext')
     return chacha20poly1305(key, nonce, aad).encrypt(plaintext)

@@ -1,0 +1,14 @@
+import { registerAccountCommands } from './commands/account.js'
+import { registerIdentityCommands } from './commands/identity.js'
+import { registerStartCommand } from './commands/start.js'
+import { registerTestnetCommand } from './commands/testnet.js'
+import { createProgram, runProgram } from './program.js'
+
+// One line per command group (bridge/cli/commands/*.ts).
+const program = createProgram()
+registerStartCommand(program)
+registerIdentityCommands(program)
+registerAccountCommands(program)
+registerTestnetCommand(program)
+
+process.exitCode = await runProgram(program, process.argv)

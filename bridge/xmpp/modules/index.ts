@@ -1,0 +1,27 @@
+import type { XmppModule } from '../module.js'
+import { createArchiveModule } from './archive.js'
+import { blockingModule } from './blocking.js'
+import { createCapsModule } from './caps.js'
+import { carbonsModule } from './carbons.js'
+import { csiModule } from './csi.js'
+import { discoModule } from './disco.js'
+import { pepModule } from './pep.js'
+import { privateModule } from './private.js'
+import { vcardModule } from './vcard.js'
+
+/**
+ * The extension modules a bridge loads (disco, carbons, MAM…), in setup order.
+ * The core's own (roster, stream management, legacy session, ping) are always
+ * loaded by server.ts; add new feature modules here.
+ */
+export const defaultModules: readonly XmppModule[] = [
+  discoModule,
+  createCapsModule(),
+  carbonsModule,
+  csiModule,
+  vcardModule,
+  privateModule,
+  pepModule,
+  blockingModule,
+  createArchiveModule(),
+]

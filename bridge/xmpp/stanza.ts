@@ -1,0 +1,39 @@
+import { createElement, type Element } from 'ltx'
+import type { XMPPError } from './errors.js'
+import { NS } from './namespaces.js'
+
+export type StanzaKind = 'message' | 'presence' | 'iq'
+
+export function stanzaKind(el: Element): StanzaKind | undefined {
+  return el.name === 'message' || el.name === 'presence' || el.name === 'iq' ? el.name : undefined
+}
+
+/** The `<error/>` child of RFC 6120 §8.3.2. */
+function errorElement(err: XMPPError): Element {
+  return createElement(
+    'error',
+    { type: err.type },
+    createElement(err.condition, { xmlns: NS.stanzas }),
+    err.text ? createElement('text', { xmlns: NS.stanzas, 'xml:lang': 'en' }, err.text) : null,
+  )
+}
+
+/** The error reply to `stanza` (RFC 6120 §8.3.1): addresses swapped, same id and kind. */
+export function errorReply(stanza: Element, err: XMPPError): Element {
+  return createElement(
+    stanza.name,
+    { type: 'error', id: stanza.attrs.id, from: stanza.attrs.to, to: stanza.attrs.from },
+    errorElement(err),
+  )
+}
+
+/** Error stanzas are never answered with errors (RFC 6120 §8.3.1), nor are IQ results. */
+export function mayBounce(stanza: Element): boolean {
+  const type = stanza.attrs.type
+  return type !== 'error' && !(stanza.name === 'iq' && type === 'result')
+}
+
+/** XEP-0203: when the server first received a stanza it delivers late. */
+export function delayElement(from: string, stamp: number): Element {
+  return createElement('delay', { xmlns: NS.delay, from, stamp: new Date(stamp).toISOString() })
+}

@@ -1,0 +1,37 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { type Browser, chromium, type Page } from 'playwright-core'
+
+export const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts', 'webui')
+
+/** Debian's chromium, headless, with nothing that phones home; a fresh profile per launch. */
+export async function launchChromium(): Promise<Browser> {
+  await mkdir(ARTIFACTS, { recursive: true })
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+}
+
+/** Collects page errors and CSP violations, which must stay empty. */
+export function watchConsole(page: Page): string[] {
+  const problems: string[] = []
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`))
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) problems.push(`console: ${msg.text()}`)
+  })
+  return problems
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
+}

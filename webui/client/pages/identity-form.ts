@@ -1,0 +1,60 @@
+import { MIN_PASSWORD_LENGTH } from '../../../bridge/service/identity-rules.js'
+import type { SessionInfo } from '../../shared/api-types.js'
+import { field, h, notice } from '../dom.js'
+
+/** Says why this visitor cannot create an identity now (see docs/webui.md), or returns true. */
+export function mayCreate(main: HTMLElement, session: SessionInfo): boolean {
+  if (session.createRequires !== 'login') return true
+  main.append(
+    notice('info', 'This bridge already has an identity. Log in with it first to add another one.'),
+    h('a', { class: 'button', href: '/' }, 'Log in'),
+  )
+  return false
+}
+
+/** Password (twice) and, when the bridge asks for it, the admin password. */
+export function credentialFields(session: SessionInfo) {
+  const password = h('input', {
+    type: 'password',
+    name: 'password',
+    autocomplete: 'new-password',
+    required: true,
+  })
+  const repeat = h('input', {
+    type: 'password',
+    name: 'password2',
+    autocomplete: 'new-password',
+    required: true,
+  })
+  const needsAdmin = session.createRequires.includes('admin-password')
+  const admin = h('input', { type: 'password', name: 'adminPassword', autocomplete: 'off' })
+  const fields = [
+    field(
+      'Password',
+      password,
+      `At least ${MIN_PASSWORD_LENGTH} characters. It locks your key and is your Jabber password.`,
+    ),
+    field('Password again', repeat),
+    needsAdmin
+      ? field(
+          'Admin password',
+          admin,
+          session.createRequires === 'admin-password'
+            ? 'Set in the bridge configuration (webui.adminPassword).'
+            : 'Or log in with an existing identity instead.',
+        )
+      : null,
+  ]
+  return {
+    fields,
+    problem(): string | null {
+      if (password.value.length < MIN_PASSWORD_LENGTH) {
+        return `the password needs at least ${MIN_PASSWORD_LENGTH} characters`
+      }
+      if (password.value !== repeat.value) return 'the two passwords differ'
+      return null
+    },
+    password: () => password.value,
+    adminPassword: () => (needsAdmin && admin.value ? admin.value : undefined),
+  }
+}
