@@ -50,6 +50,7 @@ export class InboundTunnels extends EventEmitter<InboundTunnelsEvents> {
   #published: IntroPointInfo[] = []
   #running: Promise<void> | undefined
   #timer: NodeJS.Timeout | undefined
+  #stopped = false
 
   constructor(options: InboundTunnelsOptions) {
     super()
@@ -68,10 +69,12 @@ export class InboundTunnels extends EventEmitter<InboundTunnelsEvents> {
   }
 
   stop(): void {
+    this.#stopped = true
     clearInterval(this.#timer)
     this.#timer = undefined
-    for (const tunnel of this.#tunnels) tunnel.circuit.destroy()
-    this.#tunnels.clear()
+    const tunnels = [...this.#tunnels]
+    this.#tunnels.clear() // first, so their 'closed' events do not ask for replacements
+    for (const tunnel of tunnels) tunnel.circuit.destroy()
   }
 
   /** The intro points of the live tunnels, newest first (what the rendezvous record lists). */
@@ -100,6 +103,7 @@ export class InboundTunnels extends EventEmitter<InboundTunnelsEvents> {
 
   /** One maintenance round (never two at once). */
   maintain(): Promise<void> {
+    if (this.#stopped) return Promise.resolve()
     this.#running ??= this.#round().finally(() => {
       this.#running = undefined
     })
@@ -117,7 +121,11 @@ export class InboundTunnels extends EventEmitter<InboundTunnelsEvents> {
     )
     const fresh = () =>
       [...this.#tunnels].filter((t) => this.#router.now() < t.builtAt + circuitLifetimeMs - rebuildAheadMs)
-    for (let attempts = inboundTunnels * 3; fresh().length < inboundTunnels && attempts > 0; attempts--) {
+    for (
+      let attempts = inboundTunnels * 3;
+      !this.#stopped && fresh().length < inboundTunnels && attempts > 0;
+      attempts--
+    ) {
       await this.#build()
     }
     this.#announce()
@@ -185,6 +193,10 @@ export class InboundTunnels extends EventEmitter<InboundTunnelsEvents> {
       lastTestAt: this.#router.now(),
     }
     authSeed.fill(0)
+    if (this.#stopped) {
+      circuit.destroy()
+      return
+    }
     circuit.on('introduced', (payload) => this.emit('message', payload))
     // A tunnel destroyed under us (hop gone, link down) is replaced at once.
     circuit.once('closed', () => {

@@ -7,6 +7,7 @@ import type { Endpoint } from '../../bridge/net/udp-node.js'
 import { OnionRouter } from '../../bridge/onion/onion-router.js'
 import { OnionService } from '../../bridge/onion/onion-service.js'
 import { targetId } from '../../bridge/onion/path.js'
+import { fetchRendezvous } from '../../bridge/onion/rendezvous.js'
 import { FAST, waitUntil } from '../dht/helpers.js'
 import { sleep, testOnionConfig } from './helpers.js'
 
@@ -140,6 +141,14 @@ describe(`onion tunnels on a ${N}-node testnet`, () => {
       for (let i = 0; i < 3; i++) await deliver(`message ${sent++}`)
     }
     assert.equal(received.size, sent)
+    // B republished its record when its intro points changed: a third node reads the current ones.
+    const reader = nodes.find((n) => n !== a && n !== b && !victims.includes(n))!
+    const current = () => tunnels.introPoints().map((i) => Buffer.from(i.authKey).toString('hex'))
+    await waitUntil('the record lists B’s current intro points', async () => {
+      const record = await fetchRendezvous(reader.net.service.blinded, identityB.publicKey)
+      const listed = record?.introPoints.map((i) => Buffer.from(i.authKey).toString('hex')) ?? []
+      return listed.length > 0 && current().every((id) => listed.includes(id))
+    })
     // The dead relays were found and scored down by whoever used them (tests, timeouts, failed builds).
     const score = (node: OnionNode, victim: OnionNode) =>
       node.net.service.directory.get(targetId({ nodeKey: victim.net.nodeKey.publicKey }))?.score ?? 0

@@ -7,7 +7,14 @@ import { Introducer } from '../../bridge/onion/introducer.js'
 import { targetId } from '../../bridge/onion/path.js'
 import type { IntroPointInfo } from '../../bridge/wire/rendezvous.js'
 import { waitFor } from '../net/helpers.js'
-import { directoryOf, type OnionTestNode, startOnionNodes, stopAll, testOnionConfig } from './helpers.js'
+import {
+  directoryOf,
+  type OnionTestNode,
+  sleep,
+  startOnionNodes,
+  stopAll,
+  testOnionConfig,
+} from './helpers.js'
 
 const ids = (intros: IntroPointInfo[]) => intros.map((i) => Buffer.from(i.authKey).toString('hex')).sort()
 
@@ -55,6 +62,14 @@ describe('inbound tunnels: build, test, repair, expiry; introducer', () => {
       const rx = new Set(tunnels.relayIds())
       for (const relay of tx.slice(0, -1)) assert.ok(!rx.has(relay), 'TX and RX share a relay')
       introducer.stop()
+      tunnels.stop()
+      // Stopping destroys the tunnels and builds no replacements.
+      await waitFor(() => relays.every((r) => r.router.relay.circuitCount === 0))
+      await sleep(500)
+      assert.ok(
+        relays.every((r) => r.router.relay.circuitCount === 0),
+        'a tunnel was rebuilt after stop()',
+      )
     } finally {
       tunnels.stop()
     }
