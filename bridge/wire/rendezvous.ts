@@ -7,13 +7,17 @@ import { ipv4Bytes } from './relay-message.js'
  *
  *   version (1) = 1 ‖ valid until (8, ms) ‖ count n (1, 1..8)
  *   ‖ n × [ intro node key (32) ‖ IPv4 (4) ‖ port (2) ‖ intro auth key (32) ]
+ *   ‖ zero padding to RENDEZVOUS_LENGTH (570)
  *
- * "This identity is reachable at these intro points until then." Integers big-endian.
+ * "This identity is reachable at these intro points until then." Integers
+ * big-endian. Always padded to room for 8 intro points, so a record's size does
+ * not tell a DHT node how many intro points (tunnels) its owner keeps.
  */
 export const RENDEZVOUS_VERSION = 1
 export const MAX_INTRO_POINTS = 8
 const HEADER_LENGTH = 10
 const INTRO_LENGTH = KEY_LENGTH + 4 + 2 + KEY_LENGTH
+export const RENDEZVOUS_LENGTH = HEADER_LENGTH + MAX_INTRO_POINTS * INTRO_LENGTH
 
 export interface IntroPointInfo {
   /** The intro relay's node key. */
@@ -35,7 +39,7 @@ export function encodeRendezvous(record: RendezvousRecord): Uint8Array {
     throw new OnionWireError('RELAY_LENGTH', `${n} intro points; 1..${MAX_INTRO_POINTS}`)
   if (!Number.isSafeInteger(record.validUntil) || record.validUntil < 0)
     throw new OnionWireError('RELAY_FIELD', `validUntil ${record.validUntil} is not a time`)
-  const out = new Uint8Array(HEADER_LENGTH + n * INTRO_LENGTH)
+  const out = new Uint8Array(RENDEZVOUS_LENGTH)
   const view = new DataView(out.buffer)
   out[0] = RENDEZVOUS_VERSION
   view.setBigUint64(1, BigInt(record.validUntil))
@@ -54,10 +58,13 @@ export function encodeRendezvous(record: RendezvousRecord): Uint8Array {
   return out
 }
 
-/** Strict: known version, 1..8 intro points, exact length, non-zero ports. */
+/** Strict: known version, exact length, 1..8 intro points, non-zero ports, zero padding. */
 export function decodeRendezvous(bytes: Uint8Array): RendezvousRecord {
-  if (bytes.length < HEADER_LENGTH)
-    throw new OnionWireError('RELAY_LENGTH', `rendezvous record of ${bytes.length} bytes is truncated`)
+  if (bytes.length !== RENDEZVOUS_LENGTH)
+    throw new OnionWireError(
+      'RELAY_LENGTH',
+      `rendezvous record of ${bytes.length} bytes; it must be ${RENDEZVOUS_LENGTH}`,
+    )
   if (bytes[0] !== RENDEZVOUS_VERSION)
     throw new OnionWireError('RELAY_FIELD', `unknown rendezvous record version ${bytes[0]}`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -67,11 +74,8 @@ export function decodeRendezvous(bytes: Uint8Array): RendezvousRecord {
   const n = bytes[9]!
   if (n < 1 || n > MAX_INTRO_POINTS)
     throw new OnionWireError('RELAY_LENGTH', `${n} intro points; 1..${MAX_INTRO_POINTS}`)
-  if (bytes.length !== HEADER_LENGTH + n * INTRO_LENGTH)
-    throw new OnionWireError(
-      'RELAY_LENGTH',
-      `rendezvous record with ${n} intro points must be ${HEADER_LENGTH + n * INTRO_LENGTH} bytes`,
-    )
+  if (bytes.subarray(HEADER_LENGTH + n * INTRO_LENGTH).some((b) => b !== 0))
+    throw new OnionWireError('RELAY_FIELD', 'rendezvous record padding is not zero')
   const introPoints: IntroPointInfo[] = []
   for (let i = 0; i < n; i++) {
     const at = HEADER_LENGTH + i * INTRO_LENGTH

@@ -34,7 +34,8 @@ const V = {
   layeredHead: '90199214576ba119dfda29a774af1b42',
   layeredTail: '29dea8ea7d068c7f87fcc1f12b7e0435',
   rendezvous:
-    '01000001a3185c500001d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737c00002070fa0aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+    '01000001a3185c500001d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737c00002070fa0aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' +
+    '00'.repeat(490),
 }
 
 for (const backend of backends) {

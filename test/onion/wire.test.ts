@@ -8,7 +8,7 @@ import {
   MAX_RELAY_DATA,
   RELAY_PLAINTEXT_LENGTH,
 } from '../../bridge/wire/relay-message.js'
-import { decodeRendezvous } from '../../bridge/wire/rendezvous.js'
+import { decodeRendezvous, encodeRendezvous, RENDEZVOUS_LENGTH } from '../../bridge/wire/rendezvous.js'
 
 const code = (expected: string) => (error: unknown) =>
   error instanceof OnionWireError && error.code === expected
@@ -150,5 +150,34 @@ describe('fuzz: the onion decoders throw nothing but OnionWireError', () => {
         numRuns: 500,
       },
     )
+  })
+})
+
+describe('rendezvous records', () => {
+  const intro = (i: number) => ({
+    nodeKey: new Uint8Array(32).fill(i),
+    host: `192.0.2.${i}`,
+    port: 4000 + i,
+    authKey: new Uint8Array(32).fill(0x80 + i),
+  })
+
+  it('are the same size whatever the number of intro points, and round-trip', () => {
+    for (const n of [1, 3, 8]) {
+      const record = {
+        validUntil: 1_800_000_000_000,
+        introPoints: Array.from({ length: n }, (_, i) => intro(i + 1)),
+      }
+      const bytes = encodeRendezvous(record)
+      assert.equal(bytes.length, RENDEZVOUS_LENGTH)
+      assert.deepEqual(decodeRendezvous(bytes), record)
+    }
+  })
+
+  it('refuse non-zero padding and any other length', () => {
+    const bytes = encodeRendezvous({ validUntil: 1, introPoints: [intro(1)] })
+    const tampered = bytes.slice()
+    tampered[RENDEZVOUS_LENGTH - 1] = 1
+    assert.throws(() => decodeRendezvous(tampered), /padding is not zero/)
+    assert.throws(() => decodeRendezvous(bytes.subarray(0, 80)), /must be 570/)
   })
 })
