@@ -5,6 +5,8 @@ need=()
 check() { command -v "$1" >/dev/null 2>&1 || need+=("$2"); }
 check ip iproute2
 check chromium chromium # the web UI's browser tests (playwright-core drives /usr/bin/chromium)
+check profanity profanity # a real Jabber client: test/xmpp/interop-profanity.test.ts
+check tmux tmux # drives it
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages for the tests: ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

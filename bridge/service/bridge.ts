@@ -4,6 +4,7 @@ import type { Store } from '../store/index.js'
 import { createXmppServer } from '../xmpp/server.js'
 import { BindingsService } from './bindings.js'
 import { IdentityService } from './identities.js'
+import { bindingRosterNames } from './roster-names.js'
 import { type BridgeStatus, xmppStatus } from './status.js'
 
 export interface BridgeComponents {
@@ -33,7 +34,8 @@ export function createBridge(config: Config, { log, store }: BridgeComponents): 
   const identities = new IdentityService({ store, kdf: config.identity.kdf, log })
   const bindings = new BindingsService(store)
   const startedAt = Date.now()
-  const xmpp = createXmppServer({ config, store, log })
+  const rosterNames = bindingRosterNames(identities, bindings, config.xmpp.domain)
+  const xmpp = createXmppServer({ config, store, log, rosterNames })
   let xmppRunning = false
   return {
     identities,

@@ -9,6 +9,8 @@ export interface TlsCredentials {
   key: string
   /** SHA-256 fingerprint of the certificate, "AA:BB:…", for users to compare with what their client shows. */
   fingerprint: string
+  /** SHA-1 fingerprint, "AA:BB:…": what Profanity (lowercase, no colons) and Pidgin show when asking to trust it. */
+  fingerprintSha1: string
   /** DER bytes of the certificate: tls-server-end-point channel binding (RFC 5929 §4) hashes them. */
   der: Buffer
 }
@@ -66,7 +68,9 @@ async function generateSelfSigned(domain: string): Promise<TlsCredentials> {
     notAfterDate: new Date(notBeforeDate.getTime() + VALIDITY_DAYS * 86_400_000),
     extensions: [
       { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+      // keyCertSign although not a CA: NSS (Pidgin, Finch) checks a self-signed certificate as its own
+      // issuer, and without it libpurple calls the chain invalid and offers no way to accept it.
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true },
       { name: 'extKeyUsage', serverAuth: true },
       // dNSName for the domain and its wildcard (XEP-0368 and clients check the domain itself).
       {
@@ -74,6 +78,9 @@ async function generateSelfSigned(domain: string): Promise<TlsCredentials> {
         altNames: [
           { type: 2, value: domain },
           { type: 2, value: `*.${domain}` },
+          // Clients told to connect to 127.0.0.1 that check the name against that (libpurple) then match.
+          { type: 7, ip: '127.0.0.1' },
+          { type: 7, ip: '::1' },
         ],
       },
     ],
@@ -96,5 +103,5 @@ function credentials(cert: string, key: string): TlsCredentials {
   } catch (err) {
     throw new CertificateError(`not a PEM certificate: ${(err as Error).message}`, { cause: err })
   }
-  return { cert, key, fingerprint: x509.fingerprint256, der: x509.raw }
+  return { cert, key, fingerprint: x509.fingerprint256, fingerprintSha1: x509.fingerprint, der: x509.raw }
 }

@@ -1,3 +1,4 @@
+import { clone } from 'ltx'
 import { jsonCodec } from '../store/index.js'
 import type { XmppCore } from './core.js'
 import type { ModuleContext, XmppModule } from './module.js'
@@ -27,6 +28,10 @@ export function moduleContext(core: XmppCore, module: XmppModule): ModuleContext
       })
     },
     route: (stanza) => core.route(stanza, undefined),
+    rebroadcastPresence: async (session) => {
+      const client = core.sessions.byJid(session.jid)
+      if (client?.available && client.presence) await core.fromClient(client, clone(client.presence))
+    },
     sessions: {
       ofAccount: (account) => core.sessions.ofAccount(account),
       byJid: (jid) => core.sessions.byJid(jid),
@@ -36,6 +41,7 @@ export function moduleContext(core: XmppCore, module: XmppModule): ModuleContext
       items: async (account) => (await core.roster.list(account)).filter((item) => !item.hidden),
       item: (account, contact) => core.roster.get(account, contact.bareString),
     },
+    advertise: (what) => core.advertised.push(what),
     disco: (target) => core.disco(target),
     table: (name, schema) => core.store.table(`xmpp-${module.name}-${name}`, jsonCodec(schema)),
   }

@@ -8,7 +8,7 @@ import { StreamError, XMPPError } from './errors.js'
 import { Hooks } from './hooks.js'
 import { IqHandlers } from './iq-handlers.js'
 import { JID } from './jid.js'
-import type { DiscoIdentity, IqTarget, Session, XmppEvents, XmppModule } from './module.js'
+import type { Advertised, DiscoIdentity, IqTarget, Session, XmppEvents, XmppModule } from './module.js'
 import { NS } from './namespaces.js'
 import { OfflineStore } from './offline-store.js'
 import type { RemoteRouter } from './remote.js'
@@ -36,6 +36,8 @@ export class XmppCore {
   readonly roster: RosterStore
   readonly offline: OfflineStore
   readonly modules: XmppModule[] = []
+  /** What modules advertise from setup() (`ctx.advertise`), beside their static declarations. */
+  readonly advertised: Advertised[] = []
   readonly nonzas = new Map<string, NonzaHandler>()
   /** Set by the presence layer: handles every presence stanza. */
   presence!: {
@@ -80,11 +82,15 @@ export class XmppCore {
   }
 
   disco(target: IqTarget): { identities: DiscoIdentity[]; features: string[] } {
-    const identities = this.modules.flatMap(
-      (m) => (target === 'server' ? m.identities : m.accountIdentities) ?? [],
-    )
-    const features = this.modules.flatMap((m) => (target === 'server' ? m.features : m.accountFeatures) ?? [])
+    const all = [...this.modules, ...this.advertised]
+    const identities = all.flatMap((m) => (target === 'server' ? m.identities : m.accountIdentities) ?? [])
+    const features = all.flatMap((m) => (target === 'server' ? m.features : m.accountFeatures) ?? [])
     return { identities, features: [...new Set(features)].sort() }
+  }
+
+  /** The stream features offered after authentication, from every module. */
+  streamFeatures(): Element[] {
+    return [...this.modules, ...this.advertised].flatMap((m) => m.streamFeatures?.() ?? [])
   }
 
   /** A stanza from a bound client (RFC 6120 §8.1.2.1: `from` is checked and stamped). */

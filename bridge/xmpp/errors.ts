@@ -1,3 +1,4 @@
+import type { Element } from 'ltx'
 import { ParanoimError } from '../errors.js'
 
 /** RFC 6120 §8.3.3 stanza error conditions, each with the error type the RFC pairs it with. */
@@ -37,12 +38,19 @@ export class XMPPError extends ParanoimError {
   readonly condition: StanzaErrorCondition
   readonly type: StanzaErrorType
   readonly text: string | undefined
+  /** An application-specific condition (RFC 6120 §8.3.2), e.g. XEP-0191's `<blocked/>`. */
+  readonly appCondition: Element | undefined
 
-  constructor(condition: StanzaErrorCondition, text?: string, type?: StanzaErrorType) {
+  constructor(
+    condition: StanzaErrorCondition,
+    text?: string,
+    options: { type?: StanzaErrorType; appCondition?: Element } = {},
+  ) {
     super(`XMPP_${condition.toUpperCase().replaceAll('-', '_')}`, text ? `${condition}: ${text}` : condition)
     this.condition = condition
-    this.type = type ?? STANZA_CONDITIONS[condition]
+    this.type = options.type ?? STANZA_CONDITIONS[condition]
     this.text = text
+    this.appCondition = options.appCondition
   }
 }
 

@@ -28,8 +28,12 @@ export interface DiscoIdentity {
   name?: string
 }
 
-export interface XmppModule {
-  readonly name: string
+/**
+ * What a module adds to disco#info and the stream features: declared on the
+ * module when fixed, or with `ctx.advertise()` in setup() when it depends on
+ * the server's configuration (so module objects hold no per-server state).
+ */
+export interface Advertised {
   /** disco#info features of the server's JID (XEP-0030). */
   readonly features?: readonly string[]
   /** disco#info features of each local account's bare JID (PEP, MAM…). */
@@ -40,6 +44,10 @@ export interface XmppModule {
   readonly accountIdentities?: readonly DiscoIdentity[]
   /** Stream features offered after authentication (e.g. `<csi xmlns='urn:xmpp:csi:0'/>`). */
   streamFeatures?(): Element[]
+}
+
+export interface XmppModule extends Advertised {
+  readonly name: string
   setup(ctx: ModuleContext): void | Promise<void>
 }
 
@@ -185,6 +193,8 @@ export interface ModuleContext {
 
   /** Routes a stanza from the server or on an account's behalf: `from` and `to` must be set; inbound hooks apply. */
   route(stanza: Element): Promise<void>
+  /** Broadcasts an available session's last presence again, as if its client re-sent it (outbound hooks apply). */
+  rebroadcastPresence(session: Session): Promise<void>
   readonly sessions: {
     ofAccount(account: string): Session[]
     byJid(fullJid: JID): Session | undefined
@@ -194,6 +204,8 @@ export interface ModuleContext {
     items(account: string): Promise<RosterItem[]>
     item(account: string, contact: JID): Promise<RosterItem | undefined>
   }
+  /** Adds to what this server advertises (disco#info, stream features), e.g. only when a config switch is on. */
+  advertise(what: Advertised): void
   /** What disco#info answers for the server or for an account: everything the loaded modules declare. */
   disco(target: IqTarget): { identities: DiscoIdentity[]; features: string[] }
   /** A table of this module's own, stored as `xmpp-<module>-<name>` in the bridge's store (lowercase, digits, "-"). */

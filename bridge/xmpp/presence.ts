@@ -69,7 +69,11 @@ export class PresenceService {
     if (type !== undefined && SUBSCRIPTION_TYPES.has(type)) {
       return this.inboundSubscription(type as SubscriptionType, from.bare, to.local, stanza)
     }
-    if (type === 'probe') return this.answerProbe(from, to.local)
+    if (type === 'probe') {
+      // The hooks see probes too (XEP-0191 §3.5: a blocked prober is left unanswered); the server answers them.
+      if ((await this.core.deliver(stanza, 'presence', from, to, [], origin)) === undefined) return
+      return this.answerProbe(from, to.local)
+    }
     // RFC 6121 §8.5.2.1.1 / §8.5.3.2.3: to the bare JID → every available resource; to a missing resource → dropped.
     const targets = to.isBare
       ? this.core.sessions.ofAccount(to.local).filter((s) => s.available)

@@ -4,7 +4,10 @@ import { jsonCodec, type Store, type Table } from '../store/index.js'
 const rosterItem = z.strictObject({
   /** The contact's bare JID. */
   jid: z.string(),
+  /** The name the user set in a client (roster set). */
   name: z.string().optional(),
+  /** The name a binding (petname) gives the contact, kept up to date by the bridge; shown when `name` is unset. */
+  boundName: z.string().optional(),
   subscription: z.enum(['none', 'to', 'from', 'both']),
   /** We asked for the contact's presence and await the answer ("Pending Out", RFC 6121 §3.1.2). */
   askOut: z.boolean(),

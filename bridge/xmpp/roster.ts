@@ -6,11 +6,20 @@ import type { XmppModule } from './module.js'
 import { NS } from './namespaces.js'
 import { emptyRosterItem, type RosterItem } from './roster-store.js'
 
-/** A roster `<item/>` as clients see it (RFC 6121 §2.1.2). */
+/**
+ * Names for contacts that come from outside the XMPP layer (the bridge's
+ * bindings): `onChange(listener)` is told which account's names changed.
+ */
+export interface RosterNames {
+  nameFor(account: string, contact: JID): Promise<string | undefined>
+  onChange(listener: (account: string) => void): void
+}
+
+/** A roster `<item/>` as clients see it (RFC 6121 §2.1.2): a name set in a client wins over a bound one. */
 export function rosterItemElement(item: RosterItem): Element {
   const el = createElement('item', {
     jid: item.jid,
-    name: item.name,
+    name: item.name ?? item.boundName,
     subscription: item.subscription,
     ask: item.askOut ? 'subscribe' : undefined,
     approved: item.approved ? 'true' : undefined,
@@ -24,7 +33,14 @@ export function rosterItemElement(item: RosterItem): Element {
  * (XEP-0237) and is pushed to the account's interested resources (RFC 6121 §2.1.6).
  */
 export class Rosters {
-  constructor(readonly core: XmppCore) {}
+  constructor(
+    readonly core: XmppCore,
+    private readonly names?: RosterNames,
+  ) {
+    names?.onChange((account) => {
+      this.relabel(account).catch((err) => core.log.error({ err, account }, 'roster names not updated'))
+    })
+  }
 
   get(account: string, contact: JID): Promise<RosterItem | undefined> {
     return this.core.roster.get(account, contact.bareString)
@@ -38,7 +54,11 @@ export class Rosters {
   ): Promise<RosterItem | undefined> {
     const jid = contact.bareString
     const before = await this.core.roster.get(account, jid)
-    const after = change(before ? { ...before, groups: [...before.groups] } : emptyRosterItem(jid))
+    const after = change(
+      before
+        ? { ...before, groups: [...before.groups] }
+        : { ...emptyRosterItem(jid), boundName: await this.names?.nameFor(account, contact.bare) },
+    )
     if (!before && !after) return undefined
     if (before && after && JSON.stringify(before) === JSON.stringify(after)) return after
     const version = await this.core.roster.write(account, jid, after)
@@ -48,6 +68,15 @@ export class Rosters {
     if (shown(before) !== shown(after))
       this.push(account, contact.bare, after && !after.hidden ? after : undefined, version)
     return after
+  }
+
+  /** Brings every item's bound name up to date after the account's names changed (pushing what clients see). */
+  private async relabel(account: string): Promise<void> {
+    for (const item of await this.core.roster.list(account)) {
+      const contact = JID.parse(item.jid)
+      const boundName = await this.names?.nameFor(account, contact)
+      if (boundName !== item.boundName) await this.update(account, contact, (i) => ({ ...i, boundName }))
+    }
   }
 
   private push(account: string, contact: JID, item: RosterItem | undefined, version: number): void {
@@ -102,9 +131,10 @@ export function rosterModule(
         if (new Set(groups).size !== groups.length) throw new XMPPError('bad-request', 'duplicate group')
         if (groups.some((g) => g === '' || g.length > 1024))
           throw new XMPPError('not-acceptable', 'bad group name')
-        const name = item.attrs.name
-        if (name !== undefined && name.length > 1024) throw new XMPPError('not-acceptable', 'name too long')
         const existing = await rosters.get(session.account, contact)
+        // A client echoing the bound name (e.g. when changing groups) has not named the contact itself.
+        const name = item.attrs.name === existing?.boundName ? undefined : item.attrs.name
+        if (name !== undefined && name.length > 1024) throw new XMPPError('not-acceptable', 'name too long')
         if (!existing || existing.hidden) {
           const count = await rosters.core.roster.count(session.account)
           if (count >= ctx.config.limits.maxRosterItems)

@@ -19,7 +19,7 @@ import { NS } from './namespaces.js'
 import { PresenceService } from './presence.js'
 import { AuthFailureLimiter } from './rate-limit.js'
 import { type RemoteRouter, unreachableRemotes } from './remote.js'
-import { Rosters, rosterModule } from './roster.js'
+import { type RosterNames, Rosters, rosterModule } from './roster.js'
 import { SessionManager } from './session-manager.js'
 
 export interface XmppServerOptions {
@@ -30,6 +30,8 @@ export interface XmppServerOptions {
   routers?: { remote?: RemoteRouter }
   /** Extension modules (disco, carbons, MAM…), set up after the core's own; default: modules/index.ts. */
   modules?: readonly XmppModule[]
+  /** Names for roster items from outside XMPP (the bridge's bindings); see roster.ts. */
+  rosterNames?: RosterNames
   now?: () => number
 }
 
@@ -71,7 +73,7 @@ export function createXmppServer(options: XmppServerOptions): XmppServer {
     log,
     now,
   )
-  const rosters = new Rosters(core)
+  const rosters = new Rosters(core, options.rosterNames)
   const presence = new PresenceService(core, rosters)
   core.presence = presence
   const sessions = new SessionManager(core, presence)
@@ -81,6 +83,7 @@ export function createXmppServer(options: XmppServerOptions): XmppServer {
   const sockets = new Set<Socket>()
   const perIp = new Map<string, number>()
   let fingerprint = ''
+  let fingerprintSha1 = ''
 
   function accept(socket: Socket, host: ConnectionHost, directTls: boolean): void {
     const ip = socket.remoteAddress ?? 'unknown'
@@ -137,6 +140,7 @@ export function createXmppServer(options: XmppServerOptions): XmppServer {
         dataDir: store.dataDir,
       })
       fingerprint = tls.fingerprint
+      fingerprintSha1 = tls.fingerprintSha1
       core.modules.push(...modules)
       for (const module of modules) await module.setup(moduleContext(core, module))
       const host: ConnectionHost = {
@@ -149,7 +153,7 @@ export function createXmppServer(options: XmppServerOptions): XmppServer {
         certificateDer: tls.der,
         decoySecret: randomBytes(32),
         now,
-        streamFeatures: () => core.modules.flatMap((m) => m.streamFeatures?.() ?? []),
+        streamFeatures: () => core.streamFeatures(),
         authenticated: (account, mechanism, clientKey, remoteAddress) =>
           core.emit('authenticated', { account, mechanism, clientKey, remoteAddress }),
         bind: (transport, account, resource, remoteAddress) =>
@@ -168,7 +172,10 @@ export function createXmppServer(options: XmppServerOptions): XmppServer {
         listeners.push(direct)
         await listen(direct, xmppConfig.tlsPort)
       }
-      log.info({ ...this.ports(), domain: core.domain, fingerprint }, 'XMPP server listening')
+      log.info(
+        { ...this.ports(), domain: core.domain, fingerprint, fingerprintSha1 },
+        'XMPP server listening',
+      )
     },
     async stop() {
       for (const server of listeners) server.close()

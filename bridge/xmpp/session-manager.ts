@@ -7,7 +7,7 @@ import { NS } from './namespaces.js'
 import type { PresenceService } from './presence.js'
 import { ClientSession, type SessionTransport } from './session.js'
 import { SmQueue } from './sm-queue.js'
-import { delayElement, mayBounce, stanzaKind } from './stanza.js'
+import { delayElement, stanzaKind } from './stanza.js'
 
 /**
  * Session lifecycle: resource binding with conflicts (RFC 6120 §7.7.2.2: the
@@ -142,7 +142,7 @@ export class SessionManager {
       this.core.bounce(stanza, new XMPPError('recipient-unavailable'), undefined)
       return
     }
-    if (kind !== 'message' || !mayBounce(stanza)) return
+    if (kind !== 'message' || !worthRescuing(stanza)) return
     const copy = clone(stanza)
     if (!copy.getChild('delay', NS.delay)) copy.cnode(delayElement(this.core.domain, this.core.now()))
     await this.core.redeliver(copy, session.account)
@@ -193,4 +193,18 @@ export class SessionManager {
 
 function smFailed(condition: string): Element {
   return createElement('failed', { xmlns: NS.sm }, createElement(condition, { xmlns: NS.stanzas }))
+}
+
+/** Payloads a server makes for one resource only: archive query results, carbon copies (XEP-0313, XEP-0280). */
+const FOR_ONE_RESOURCE = new Set(['urn:xmpp:mam:2', 'urn:xmpp:carbons:2'])
+
+/**
+ * RFC 6121 §8.5.3.2.1: a chat or normal message to a resource that is gone goes to the account, other
+ * types do not. Copies made for that resource alone would otherwise pop up elsewhere as new messages:
+ * Profanity showed slixmpp's archive results as incoming chat after slixmpp logged out unacked.
+ */
+function worthRescuing(message: Element): boolean {
+  const type = message.attrs.type ?? 'normal'
+  if (type !== 'chat' && type !== 'normal') return false
+  return !message.getChildElements().some((child) => FOR_ONE_RESOURCE.has(child.getNS() ?? ''))
 }

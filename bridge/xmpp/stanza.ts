@@ -1,4 +1,4 @@
-import { createElement, type Element } from 'ltx'
+import { clone, createElement, type Element } from 'ltx'
 import type { XMPPError } from './errors.js'
 import { NS } from './namespaces.js'
 
@@ -15,6 +15,7 @@ function errorElement(err: XMPPError): Element {
     { type: err.type },
     createElement(err.condition, { xmlns: NS.stanzas }),
     err.text ? createElement('text', { xmlns: NS.stanzas, 'xml:lang': 'en' }, err.text) : null,
+    err.appCondition ? clone(err.appCondition) : null,
   )
 }
 

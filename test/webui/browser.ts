@@ -1,6 +1,12 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  chromium,
+  type Page,
+} from 'playwright-core'
 
 export const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts', 'webui')
 
@@ -20,6 +26,21 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   })
+}
+
+/**
+ * A browser context whose waits allow for a busy CI machine: with the suite
+ * running two files at once on two cores, chromium can be starved for tens of
+ * seconds, past Playwright's 30 s default. A real failure still fails, later.
+ */
+export async function openContext(
+  browser: Browser,
+  options: BrowserContextOptions = {},
+): Promise<BrowserContext> {
+  const context = await browser.newContext(options)
+  context.setDefaultTimeout(120_000)
+  context.setDefaultNavigationTimeout(120_000)
+  return context
 }
 
 /** Collects page errors and CSP violations, which must stay empty. */

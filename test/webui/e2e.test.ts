@@ -2,10 +2,11 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { createElement as xml } from 'ltx'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { encodeAddress, generateIdentity } from '../../bridge/crypto/index.js'
 import { login, trustCertificate } from '../xmpp/client.js'
-import { launchChromium, screenshot, watchConsole } from './browser.js'
+import { launchChromium, openContext, screenshot, watchConsole } from './browser.js'
 import { startTestBridge, type TestBridge } from './helpers.js'
 
 const PASSWORD = 'correct horse battery'
@@ -73,7 +74,7 @@ async function restoreInto(
   expectAddress: string,
 ): Promise<void> {
   const bridge = await startTestBridge()
-  const context = await browser.newContext()
+  const context = await openContext(browser)
   try {
     const page = await context.newPage()
     const problems = watchConsole(page)
@@ -105,12 +106,14 @@ describe('web UI in a real browser', () => {
   let page: Page
   let problems: string[]
   let address = ''
+  /** The address the bindings test names "Bob". */
+  let friend = ''
   let backups: Downloads
 
   before(async () => {
     browser = await launchChromium()
-    bridge = await startTestBridge({ kdfLogN: 12, xmpp: true }) // scrypt slow enough for its progress to show
-    context = await browser.newContext({ acceptDownloads: true })
+    bridge = await startTestBridge({ kdfLogN: 12 }) // scrypt slow enough for its progress to show
+    context = await openContext(browser, { acceptDownloads: true })
     page = await context.newPage()
     problems = watchConsole(page)
   })
@@ -153,14 +156,17 @@ describe('web UI in a real browser', () => {
     )
     assert.equal(await page.locator('canvas.qr').count(), 2, 'QR codes of the address and of the xmpp: URI')
     const settings = (await page.locator('table.settings').textContent()) ?? ''
-    const xmpp = bridge.status().xmpp!
+    const xmpp = bridge.bridge.status().xmpp!
     assert.match(settings, /Jabber IDalice@paranoim\.localhost/)
     assert.match(
       settings,
       new RegExp(`Port${xmpp.port} \\(STARTTLS\\), ${xmpp.directTlsPort} \\(direct TLS\\)`),
     )
-    assert.equal(await page.locator('.fingerprint').textContent(), bridge.xmpp!.fingerprint)
-    assert.match(bridge.xmpp!.fingerprint, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/)
+    assert.equal(
+      await page.locator('.fingerprint').textContent(),
+      bridge.bridge.status().xmpp!.certificateSha256,
+    )
+    assert.match(bridge.bridge.status().xmpp!.certificateSha256, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/)
     assert.ok(await page.getByText('xmpp:alice@paranoim.localhost').isVisible())
     await screenshot(page, '02-account')
   })
@@ -172,7 +178,7 @@ describe('web UI in a real browser', () => {
   })
 
   it('adds, renames, removes, exports and imports names; HTML in a name stays text', async () => {
-    const friend = encodeAddress(generateIdentity().publicKey)
+    friend = encodeAddress(generateIdentity().publicKey)
     await page.goto(`${bridge.origin}/bindings`)
     await page.fill('input[name=name]', 'Typo')
     await page.fill(
@@ -212,11 +218,29 @@ describe('web UI in a real browser', () => {
     )
   })
 
-  it('logs in to the XMPP server with the account and password chosen in the browser', async () => {
+  it('logs in to the XMPP server with the account and password chosen in the browser; names are roster names', async () => {
     trustCertificate(await readFile(join(bridge.dataDir, 'tls', 'paranoim.localhost.crt'), 'utf8'))
-    const client = await login(bridge.status().xmpp!.port, 'alice', { password: PASSWORD })
+    const client = await login(bridge.bridge.status().xmpp!.port, 'alice', { password: PASSWORD })
     try {
       assert.equal(client.jid.split('/')[0], 'alice@paranoim.localhost')
+      const contact = `${friend}@paranoim.localhost`
+      await client.xmpp.iqCaller.request(
+        xml(
+          'iq',
+          { type: 'set' },
+          xml('query', { xmlns: 'jabber:iq:roster' }, xml('item', { jid: contact })),
+        ),
+      )
+      const result = await client.xmpp.iqCaller.request(
+        xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })),
+      )
+      assert.deepEqual(
+        result
+          .getChild('query')!
+          .getChildren('item')
+          .map((item) => item.attrs),
+        [{ jid: contact, name: 'Bob', subscription: 'none' }],
+      )
     } finally {
       await client.stop()
     }
@@ -227,7 +251,7 @@ describe('web UI in a real browser', () => {
     await page.locator('#network-off').waitFor()
     assert.match(
       (await page.locator('#network').textContent()) ?? '',
-      new RegExp(`127\\.0\\.0\\.1:${bridge.status().xmpp!.port}`),
+      new RegExp(`127\\.0\\.0\\.1:${bridge.bridge.status().xmpp!.port}`),
     )
     await page.getByText('Live · updated').waitFor()
     await screenshot(page, '07-network')

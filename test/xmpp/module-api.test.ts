@@ -21,6 +21,10 @@ const testModule: XmppModule = {
   streamFeatures: () => [xml('test', { xmlns: NS })],
   setup(ctx) {
     context = ctx
+    ctx.advertise({
+      accountFeatures: [`${NS}#${ctx.config.domain}`],
+      streamFeatures: () => [xml('advertised', { xmlns: NS })],
+    })
     const notes = ctx.table('notes', z.object({ text: z.string() }))
     ctx.iq({ type: 'get', name: 'crash', xmlns: NS }, () => {
       throw new Error('bug')
@@ -64,6 +68,10 @@ const testModule: XmppModule = {
       return undefined
     })
     ctx.hook('inbound', (event) => {
+      if (event.stanza.attrs.type === 'probe') {
+        seen.push(`probe:${event.from.bareString}>${event.account}:${event.targets.length}`)
+        if (event.from.local === 'bob') return 'handled'
+      }
       if (event.kind === 'message') event.stanza.cnode(xml('stamped', { xmlns: NS }))
       if (event.stanza.getChildText('body') === 'swallow') return 'handled'
       return undefined
@@ -85,7 +93,7 @@ const testModule: XmppModule = {
 
 let t: TestServer
 before(async () => {
-  t = await startServer({ modules: [testModule] })
+  t = await startServer({ accounts: ['alice', 'bob', 'carol'], modules: [testModule] })
 })
 after(() => t.stop())
 
@@ -125,12 +133,12 @@ test('IQ handlers: crash → internal-server-error, XMPPError passes through, st
   alice.close()
 })
 
-test('disco reflects exactly the loaded modules; stream features include the module’s', async () => {
+test('disco reflects exactly the loaded modules and what they advertise; stream features include the module’s', async () => {
   assert.deepEqual(context!.disco('server').features, ['urn:example:test', 'urn:xmpp:ping'])
   const alice = await client('alice', 'd')
   alice.send(`<iq type='get' id='d' to='paranoim.localhost'><disco xmlns='${NS}'/></iq>`)
   const disco = (await alice.next((el) => el.attrs.id === 'd')).getChild('disco')!
-  assert.equal(disco.attrs.features, `${NS}#account`)
+  assert.equal(disco.attrs.features, `${NS}#account ${NS}#paranoim.localhost`)
   assert.equal(disco.attrs.identities, 'pep')
   alice.close()
   const raw = await RawClient.connect(t.starttlsPort)
@@ -139,6 +147,7 @@ test('disco reflects exactly the loaded modules; stream features include the mod
   await raw.authenticate('SCRAM-SHA-256', 'alice', (await import('./harness.js')).PASSWORD)
   const features = await raw.open()
   assert.ok(features.getChild('test', NS))
+  assert.ok(features.getChild('advertised', NS))
   raw.close()
 })
 
@@ -168,4 +177,30 @@ test('hooks: outbound can bounce, inbound can modify or swallow, priorities orde
   for (let i = 0; i < 50 && !seen.includes('ended:h'); i++) await new Promise((r) => setTimeout(r, 20))
   assert.ok(seen.includes('ended:h'))
   bob.close()
+})
+
+test('presence probes pass the inbound hooks, which may leave them unanswered', async () => {
+  const alice = await client('alice', 'p')
+  const bob = await client('bob', 'p')
+  // Bob subscribes to Alice's presence (pre-approved), so each of his new sessions probes her.
+  alice.send(`<presence type='subscribed' to='bob@paranoim.localhost'/>`)
+  bob.send(`<presence type='subscribe' to='alice@paranoim.localhost'/>`)
+  await bob.next((el) => el.name === 'presence' && el.attrs.type === 'subscribed')
+  const carol = await client('carol', 'p')
+  carol.send(`<presence type='subscribe' to='alice@paranoim.localhost'/>`)
+  alice.send(`<presence type='subscribed' to='carol@paranoim.localhost'/>`)
+  await carol.next((el) => el.name === 'presence' && el.attrs.from === 'alice@paranoim.localhost/p')
+
+  const fromAlice = (el: { name: string; attrs: Record<string, string | undefined> }) =>
+    el.name === 'presence' && el.attrs.from === 'alice@paranoim.localhost/p'
+  const carol2 = await client('carol', 'p2')
+  await carol2.next(fromAlice) // the probe's answer
+  assert.ok(
+    seen.includes('probe:carol@paranoim.localhost>alice:0'),
+    'the hook saw the probe, with no targets',
+  )
+  const bob2 = await client('bob', 'p2')
+  await assert.rejects(bob2.next(fromAlice, 500), 'a probe the hook handled is not answered')
+  assert.ok(seen.includes('probe:bob@paranoim.localhost>alice:0'))
+  for (const c of [alice, bob, carol, carol2, bob2]) c.close()
 })

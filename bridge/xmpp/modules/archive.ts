@@ -109,20 +109,14 @@ const matchesWith = (record: Archived, filter: JID | undefined) => {
  * the account with `with`/`start`/`end` filters and XEP-0059 paging. Retention
  * and the off switch are the `[xmpp.archive]` config.
  */
-export function createArchiveModule(): XmppModule {
-  let enabled = false
-  return {
-    name: 'archive',
-    get accountFeatures() {
-      return enabled ? [NS_MAM, NS_SID] : []
-    },
-    setup(ctx) {
-      const config = ctx.config.archive
-      enabled = config.enabled
-      if (!enabled) return
-      archiveHooks(ctx, config)
-    },
-  }
+export const archiveModule: XmppModule = {
+  name: 'archive',
+  setup(ctx) {
+    const config = ctx.config.archive
+    if (!config.enabled) return
+    ctx.advertise({ accountFeatures: [NS_MAM, NS_SID] })
+    archiveHooks(ctx, config)
+  },
 }
 
 function archiveHooks(ctx: ModuleContext, config: XmppConfig['archive']): void {

@@ -11,6 +11,7 @@ const WHY = 'the blocklist belongs to the account itself'
 const MAX_BLOCKED = 10_000
 
 export const NS_BLOCKING = 'urn:xmpp:blocking'
+const NS_BLOCKING_ERRORS = 'urn:xmpp:blocking:errors'
 
 /** The session asked for the blocklist, so it gets pushes (XEP-0191 §3.3). */
 const INTERESTED = new SessionKey<boolean>('blocklist-interested')
@@ -153,7 +154,9 @@ export const blockingModule: XmppModule = {
         if (event.to.equals(event.from.bare) || !(await isBlocking(event.session.account, event.to)))
           return undefined
         if (event.kind === 'presence') return 'handled'
-        throw new XMPPError('not-acceptable', `you have blocked ${event.to.bareString}`)
+        throw new XMPPError('not-acceptable', `you have blocked ${event.to.bareString}`, {
+          appCondition: createElement('blocked', { xmlns: NS_BLOCKING_ERRORS }),
+        })
       },
       { priority: 100 },
     )

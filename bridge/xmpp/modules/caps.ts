@@ -33,59 +33,60 @@ export function clientFeatures(session: Session): Promise<ReadonlySet<string>> {
  * disco#info to the client, verified (§5.4) and remembered in the store, so
  * other modules (PEP +notify) know what each session wants.
  */
-export function createCapsModule(): XmppModule {
-  let serverVer = ''
-  return {
-    name: 'caps',
-    features: [NS_CAPS],
-    streamFeatures: () => [
-      createElement('c', { xmlns: NS_CAPS, hash: 'sha-1', node: CAPS_NODE, ver: serverVer }),
-    ],
-    setup(ctx) {
-      serverVer = serverCapsVer(ctx)
-      const verified = ctx.table('verified', z.array(z.string()))
+export const capsModule: XmppModule = {
+  name: 'caps',
+  features: [NS_CAPS],
+  setup(ctx) {
+    // Computed per stream, after every module has declared its features (some do so in their setup()).
+    ctx.advertise({
+      streamFeatures: () => [
+        createElement('c', {
+          xmlns: NS_CAPS,
+          hash: 'sha-1',
+          node: CAPS_NODE,
+          ver: serverCapsVer(ctx),
+        }),
+      ],
+    })
+    const verified = ctx.table('verified', z.array(z.string()))
 
-      async function resolve(session: Session, node: string, ver: string): Promise<ReadonlySet<string>> {
-        const known = await verified.get(ver)
-        if (known) return new Set(known)
-        const query = createElement('query', { xmlns: NS_DISCO_INFO, node: `${node}#${ver}` })
-        const result = await session.request(
-          createElement('iq', { type: 'get', from: ctx.domain }, query),
-          DISCO_TIMEOUT_MS,
-        )
-        const answer = result.getChild('query', NS_DISCO_INFO)
-        if (!answer) return new Set()
-        const features = answer.getChildren('feature').flatMap((f) => (f.attrs.var ? [f.attrs.var] : []))
-        // Only a verified answer is shared with other sessions (XEP-0115 §5.4, against cache poisoning).
-        if (hashOrUndefined(answer) !== ver)
-          ctx.log.debug(
-            { jid: session.jid.toString(), ver },
-            'caps hash does not match the disco#info answer',
-          )
-        else if ((await verified.count()) < MAX_REMEMBERED) await verified.put(ver, features)
-        return new Set(features)
-      }
-
-      ctx.hook(
-        'outbound',
-        (event) => {
-          if (event.kind !== 'presence' || event.stanza.attrs.type !== undefined) return undefined
-          if (!event.to.equals(event.from.bare)) return undefined
-          const c = event.stanza.getChild('c', NS_CAPS)
-          const { node, ver, hash } = c?.attrs ?? {}
-          if (!node || !ver || hash !== 'sha-1') return undefined
-          if (event.session.get(CLIENT_CAPS)?.ver === ver) return undefined
-          const features = resolve(event.session, node, ver).catch((err) => {
-            ctx.log.debug({ err, jid: event.session.jid.toString() }, 'client caps not resolved')
-            return new Set<string>()
-          })
-          event.session.set(CLIENT_CAPS, { ver, features })
-          return undefined
-        },
-        { priority: 50 },
+    async function resolve(session: Session, node: string, ver: string): Promise<ReadonlySet<string>> {
+      const known = await verified.get(ver)
+      if (known) return new Set(known)
+      const query = createElement('query', { xmlns: NS_DISCO_INFO, node: `${node}#${ver}` })
+      const result = await session.request(
+        createElement('iq', { type: 'get', from: ctx.domain }, query),
+        DISCO_TIMEOUT_MS,
       )
-    },
-  }
+      const answer = result.getChild('query', NS_DISCO_INFO)
+      if (!answer) return new Set()
+      const features = answer.getChildren('feature').flatMap((f) => (f.attrs.var ? [f.attrs.var] : []))
+      // Only a verified answer is shared with other sessions (XEP-0115 §5.4, against cache poisoning).
+      if (hashOrUndefined(answer) !== ver)
+        ctx.log.debug({ jid: session.jid.toString(), ver }, 'caps hash does not match the disco#info answer')
+      else if ((await verified.count()) < MAX_REMEMBERED) await verified.put(ver, features)
+      return new Set(features)
+    }
+
+    ctx.hook(
+      'outbound',
+      (event) => {
+        if (event.kind !== 'presence' || event.stanza.attrs.type !== undefined) return undefined
+        if (!event.to.equals(event.from.bare)) return undefined
+        const c = event.stanza.getChild('c', NS_CAPS)
+        const { node, ver, hash } = c?.attrs ?? {}
+        if (!node || !ver || hash !== 'sha-1') return undefined
+        if (event.session.get(CLIENT_CAPS)?.ver === ver) return undefined
+        const features = resolve(event.session, node, ver).catch((err) => {
+          ctx.log.debug({ err, jid: event.session.jid.toString() }, 'client caps not resolved')
+          return new Set<string>()
+        })
+        event.session.set(CLIENT_CAPS, { ver, features })
+        return undefined
+      },
+      { priority: 50 },
+    )
+  },
 }
 
 function hashOrUndefined(query: Element): string | undefined {

@@ -1,7 +1,7 @@
 import type { XmppModule } from '../module.js'
-import { createArchiveModule } from './archive.js'
+import { archiveModule } from './archive.js'
 import { blockingModule } from './blocking.js'
-import { createCapsModule } from './caps.js'
+import { capsModule } from './caps.js'
 import { carbonsModule } from './carbons.js'
 import { csiModule } from './csi.js'
 import { discoModule } from './disco.js'
@@ -11,17 +11,19 @@ import { vcardModule } from './vcard.js'
 
 /**
  * The extension modules a bridge loads (disco, carbons, MAM…), in setup order.
+ * Modules keep per-server state in setup() (closures, `ctx.advertise`), so one
+ * list serves every server in a process.
  * The core's own (roster, stream management, legacy session, ping) are always
  * loaded by server.ts; add new feature modules here.
  */
 export const defaultModules: readonly XmppModule[] = [
   discoModule,
-  createCapsModule(),
+  capsModule,
   carbonsModule,
   csiModule,
   vcardModule,
   privateModule,
   pepModule,
   blockingModule,
-  createArchiveModule(),
+  archiveModule,
 ]

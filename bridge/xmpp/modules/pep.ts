@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { createElement, type Element, parse } from 'ltx'
-import { XMPPError } from '../errors.js'
+import { type StanzaErrorCondition, XMPPError } from '../errors.js'
 import { JID } from '../jid.js'
 import type { ModuleContext, Session, XmppModule } from '../module.js'
 import type { RosterItem } from '../roster-store.js'
@@ -21,6 +21,7 @@ const WHY = 'only the account itself publishes to its PEP service'
 export const NS_PUBSUB = 'http://jabber.org/protocol/pubsub'
 export const NS_PUBSUB_EVENT = 'http://jabber.org/protocol/pubsub#event'
 const NS_PUBSUB_OWNER = 'http://jabber.org/protocol/pubsub#owner'
+const NS_PUBSUB_ERRORS = 'http://jabber.org/protocol/pubsub#errors'
 const PUBLISH_OPTIONS = `${NS_PUBSUB}#publish-options`
 
 /** What `pubsub#max_items = max` means here: a bound on one node's storage. */
@@ -52,9 +53,16 @@ const hasFrom = (item: RosterItem | undefined) =>
   item?.subscription === 'from' || item?.subscription === 'both'
 const hasTo = (item: RosterItem | undefined) => item?.subscription === 'to' || item?.subscription === 'both'
 
+/** An XEP-0060 error: a stanza condition with its `pubsub#errors` condition (e.g. `<nodeid-required/>`). */
+function pubsubError(condition: StanzaErrorCondition, pubsubCondition: string, text?: string): XMPPError {
+  return new XMPPError(condition, text, {
+    appCondition: createElement(pubsubCondition, { xmlns: NS_PUBSUB_ERRORS }),
+  })
+}
+
 function nodeOf(element: Element): string {
   const node = element.attrs.node
-  if (!node) throw new XMPPError('bad-request', 'nodeid-required')
+  if (!node) throw pubsubError('bad-request', 'nodeid-required')
   return node
 }
 
@@ -80,7 +88,7 @@ function withOptions(config: NodeConfig, options: Element | undefined): NodeConf
       continue
     // Event and last-item policies: this service notifies as XEP-0163 says, whatever is asked.
     else if (field === 'pubsub#send_last_published_item' || field.startsWith('pubsub#notify_')) continue
-    else throw new XMPPError('conflict', `precondition-not-met: ${field}=${value ?? ''}`)
+    else throw pubsubError('conflict', 'precondition-not-met', `${field}=${value ?? ''}`)
   }
   return next
 }
@@ -126,7 +134,7 @@ export const pepModule: XmppModule = {
       const items = publish.getChildren('item')
       const payloads = items[0]?.getChildElements() ?? []
       if (items.length !== 1 || payloads.length !== 1)
-        throw new XMPPError('bad-request', 'payload-required: one item with one payload')
+        throw pubsubError('bad-request', payloads.length === 0 ? 'payload-required' : 'invalid-payload')
       const existing = await store.config(account, node)
       if (!existing && (await store.countNodes(account)) >= MAX_NODES_PER_ACCOUNT)
         throw new XMPPError('resource-constraint', 'too many PEP nodes')
@@ -147,7 +155,7 @@ export const pepModule: XmppModule = {
       const config = await store.config(account, node)
       if (!config) throw new XMPPError('item-not-found', `no node ${node}`)
       const ids = retract.getChildren('item').map((item) => item.attrs.id ?? '')
-      if (ids.length === 0 || ids.includes('')) throw new XMPPError('bad-request', 'item-required')
+      if (ids.length === 0 || ids.includes('')) throw pubsubError('bad-request', 'item-required')
       const gone: string[] = []
       for (const id of ids) if (await store.retract(account, node, id)) gone.push(id)
       if (gone.length === 0) throw new XMPPError('item-not-found', 'no such item')
@@ -181,9 +189,9 @@ export const pepModule: XmppModule = {
     async function checkAccess(owner: string, access: AccessModel, requester: JID): Promise<void> {
       if (access === 'open' || (requester.local === owner && requester.domain === ctx.domain)) return
       // XEP-0060 §6.5.9.3-4: presence-subscription-required / closed-node.
-      if (access === 'whitelist') throw new XMPPError('not-allowed', 'closed-node')
+      if (access === 'whitelist') throw pubsubError('not-allowed', 'closed-node')
       if (!hasFrom(await ctx.roster.item(owner, requester.bare)))
-        throw new XMPPError('not-authorized', 'presence-subscription-required')
+        throw pubsubError('not-authorized', 'presence-subscription-required')
     }
 
     ctx.iq({ type: 'set', name: 'pubsub', xmlns: NS_PUBSUB_OWNER, on: ['account'] }, async (req) => {

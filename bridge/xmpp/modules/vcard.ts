@@ -28,7 +28,8 @@ function photoHash(card: Element): string | undefined {
 /**
  * XEP-0054 vcard-temp, stored per account, readable by anyone who asks the
  * account's bare JID; and XEP-0153: the server puts the photo's hash into the
- * account's presence, so contacts know when to fetch the avatar.
+ * account's presence, so contacts know when to fetch the avatar, and
+ * broadcasts that presence again when the photo changes.
  */
 export const vcardModule: XmppModule = {
   name: 'vcard',
@@ -45,8 +46,14 @@ export const vcardModule: XmppModule = {
 
     ctx.iq({ type: 'set', name: 'vCard', xmlns: NS_VCARD, on: ['account'] }, async (req) => {
       const account = ownSession(req, WHY).account
-      if (req.payload.getChildElements().length === 0) await cards.del(account)
-      else await cards.put(account, { xml: req.payload.toString(), photoHash: photoHash(req.payload) })
+      const before = await cards.get(account)
+      const empty = req.payload.getChildElements().length === 0
+      const hash = empty ? undefined : photoHash(req.payload)
+      if (empty) await cards.del(account)
+      else await cards.put(account, { xml: req.payload.toString(), photoHash: hash })
+      // XEP-0153 §4.1: contacts learn of a new avatar from the next presence, so send it now.
+      if (hash !== before?.photoHash)
+        for (const session of ctx.sessions.ofAccount(account)) await ctx.rebroadcastPresence(session)
       return undefined
     })
 

@@ -183,8 +183,12 @@ export class ScramServer {
     if (flag.startsWith('p=')) {
       const type = flag.slice(2)
       if (!plus) throw new SaslError('malformed-request', 'channel binding requested on a non-PLUS mechanism')
-      if (!bindings?.types.includes(type))
-        throw new SaslError('not-authorized', `unsupported channel binding ${type}`)
+      // Not a wrong password (no proof was checked), so not not-authorized: that would count against the
+      // login rate limit, and slixmpp 1.8 (tls-unique on TLS 1.3) would lock itself out by retrying.
+      if (!bindings?.types.includes(type)) {
+        const offered = bindings?.types.join(', ') || 'none'
+        throw new SaslError('malformed-request', `unsupported channel binding ${type} (offered: ${offered})`)
+      }
       this.cbType = type
       return
     }

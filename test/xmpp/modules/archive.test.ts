@@ -3,8 +3,7 @@ import { after, before, test } from 'node:test'
 import type { Element } from 'ltx'
 import { z } from 'zod'
 import { jsonCodec } from '../../../bridge/store/index.js'
-import { createArchiveModule, idAt } from '../../../bridge/xmpp/modules/archive.js'
-import { discoModule } from '../../../bridge/xmpp/modules/disco.js'
+import { archiveModule, idAt } from '../../../bridge/xmpp/modules/archive.js'
 import { trustCertificate } from '../client.js'
 import { startServer, type TestServer } from '../harness.js'
 import { online } from './contacts.js'
@@ -169,11 +168,10 @@ test("the query form is offered; another account's archive is forbidden", async 
 })
 
 test('with [xmpp.archive] enabled = false nothing is archived, advertised or answered', async () => {
-  // Its own module instances: the default list's archive module belongs to the other server.
+  // The default module list, as the other server: each server advertises per its own config.
   const off = await startServer({
     accounts: ['alice'],
     xmpp: { archive: { enabled: false, retentionDays: 90, maxPageSize: 100 } },
-    modules: [discoModule, createArchiveModule()],
   })
   trustCertificate(off.cert)
   try {
@@ -192,13 +190,20 @@ test('with [xmpp.archive] enabled = false nothing is archived, advertised or ans
     trustCertificate(t.cert)
     await off.stop()
   }
+  const alice = await online(t.starttlsPort, 'alice', 'pc')
+  const info = await exchange(
+    alice,
+    xml`<iq type='get' id='i2'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`,
+  )
+  assert.ok(info.includes('urn:xmpp:mam:2'), info)
+  await alice.stop()
 })
 
 test('messages older than retentionDays are never returned and are purged at the next archiving', async () => {
   const short = await startServer({
     accounts: ['alice'],
     xmpp: { archive: { enabled: true, retentionDays: 30, maxPageSize: 100 } },
-    modules: [createArchiveModule()],
+    modules: [archiveModule],
   })
   trustCertificate(short.cert)
   try {

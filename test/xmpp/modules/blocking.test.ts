@@ -78,6 +78,7 @@ test('block: pushes to interested resources, presence cut both ways, stanzas ref
         <error type='modify'>
           <not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>
           <text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas' xml:lang='en'>you have blocked ${B}</text>
+          <blocked xmlns='urn:xmpp:blocking:errors'/>
         </error>
       </message>`),
   )

@@ -76,7 +76,7 @@ test('a publish notifies own resources and presence subscribers that want the no
       <iq type='error' id='get2' from='${A}' to='carol@paranoim.localhost/phone'>
         <error type='auth'>
           <not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>
-          <text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas' xml:lang='en'>presence-subscription-required</text>
+          <presence-subscription-required xmlns='http://jabber.org/protocol/pubsub#errors'/>
         </error>
       </iq>`),
   )
@@ -229,7 +229,8 @@ test('publish-options this service cannot honour fail the precondition; publishi
       <iq type='error' id='po1' from='${A}' to='${A}/pc'>
         <error type='cancel'>
           <conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>
-          <text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas' xml:lang='en'>precondition-not-met: pubsub#access_model=authorize</text>
+          <text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas' xml:lang='en'>pubsub#access_model=authorize</text>
+          <precondition-not-met xmlns='http://jabber.org/protocol/pubsub#errors'/>
         </error>
       </iq>`),
   )

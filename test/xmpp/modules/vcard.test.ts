@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto'
 import { after, before, test } from 'node:test'
 import { login, type TestClient, trustCertificate } from '../client.js'
 import { startServer, type TestServer } from '../harness.js'
-import { canonical, exchange, xml } from './stanzas.js'
+import { befriend } from './contacts.js'
+import { canonical, exchange, nothing, xml } from './stanzas.js'
 
 // XEP-0054 vcard-temp and XEP-0153 vCard-based avatars.
 
@@ -80,8 +81,12 @@ test("presence carries the photo's SHA-1 (XEP-0153), whatever hash the client cl
         <x xmlns='vcard-temp:x:update'><photo>${PHOTO_SHA1}</photo></x>
       </presence>`),
   )
-  // A vCard without a photo: an empty <photo/> says "no avatar".
+  // A vCard without a photo: an empty <photo/> says "no avatar", at once (XEP-0153 §4.1) and from then on.
   await exchange(alice, xml`<iq type='set' id='v6'><vCard xmlns='vcard-temp'><FN>Alice</FN></vCard></iq>`)
+  assert.equal(
+    canonical(await alice.next((el) => el.name === 'presence')),
+    canonical(`<presence from='${A}/pc' to='${A}/pc'><x xmlns='vcard-temp:x:update'><photo/></x></presence>`),
+  )
   await alice.xmpp.send(xml`<presence><show>away</show></presence>`)
   assert.equal(
     canonical(await alice.next((el) => el.name === 'presence')),
@@ -91,4 +96,31 @@ test("presence carries the photo's SHA-1 (XEP-0153), whatever hash the client cl
       </presence>`),
   )
   await alice.stop()
+})
+
+test('a new photo goes out at once in the presence of every online resource (XEP-0153 §4.1)', async () => {
+  const alice = await connect('alice', 'desk')
+  const bob = await connect('bob', 'laptop')
+  for (const c of [alice, bob]) {
+    await c.xmpp.send(xml`<presence><show>chat</show></presence>`)
+    await c.next((el) => el.name === 'presence' && el.attrs.from === c.jid)
+  }
+  await befriend(alice, bob)
+  await exchange(alice, xml`<iq type='set' id='v7'>${CARD}</iq>`)
+  for (const [client, to] of [
+    [bob, B],
+    [alice, `${A}/desk`],
+  ] as const) {
+    assert.equal(
+      canonical(await client.next((el) => el.name === 'presence' && el.attrs.from === `${A}/desk`)),
+      canonical(`
+        <presence from='${A}/desk' to='${to}'>
+          <show>chat</show><x xmlns='vcard-temp:x:update'><photo>${PHOTO_SHA1}</photo></x>
+        </presence>`),
+    )
+  }
+  // The same photo with another name: nothing to tell.
+  await exchange(alice, xml`<iq type='set' id='v8'>${CARD.replace('Alice Liddell', 'Alice L.')}</iq>`)
+  assert.ok(await nothing(bob, (el) => el.name === 'presence'))
+  for (const c of [alice, bob]) await c.stop()
 })
