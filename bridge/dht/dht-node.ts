@@ -1,6 +1,6 @@
 import DHT, { type GetResult, type VerifyFunction } from 'bittorrent-dht'
 import type { KBucketTreeNode } from 'k-bucket'
-import krpc, { type Krpc, type KrpcMessage, type KrpcNode, type KrpcRemoteInfo } from 'k-rpc'
+import krpc, { type Krpc, type KrpcNode } from 'k-rpc'
 import type { Config } from '../config/schema.js'
 import type { Logger } from '../log.js'
 import type { Endpoint, TrafficCounter, UdpNode } from '../net/udp-node.js'
@@ -54,8 +54,6 @@ export interface MutablePut {
   sign(message: Uint8Array): Uint8Array
 }
 
-export type QueryHandler = (args: Record<string, unknown>, from: Endpoint) => Record<string, unknown> | null
-
 export interface DhtNode {
   readonly id: Uint8Array
   /** Joins through the configured bootstrap list; resolves once the first lookup finished. */
@@ -72,10 +70,8 @@ export interface DhtNode {
   announce(infoHash: Uint8Array): Promise<void>
   /** BEP 5 get_peers walk: every endpoint announced under `infoHash` that the walk met. */
   findPeers(infoHash: Uint8Array): Promise<Endpoint[]>
-  /** One KRPC query `q` to one endpoint (our extension queries); resolves with its `r` dictionary. */
-  query(endpoint: Endpoint, q: string, args: Record<string, unknown>): Promise<Record<string, unknown>>
-  /** Answers extension queries named `q`; a null answer sends nothing. Returns a remover. */
-  onQuery(q: string, handler: QueryHandler): () => void
+  /** The KRPC id of the routing-table node at `endpoint`, when there is one. */
+  idAt(endpoint: Endpoint): Uint8Array | undefined
 }
 
 const bytes = (data: Uint8Array): Buffer => Buffer.from(data.buffer, data.byteOffset, data.byteLength)
@@ -102,8 +98,7 @@ function parseHostPort(text: string): Endpoint {
  * target and starve lookups (lookups query each host:port once). A real node
  * has one id per endpoint, so a newer id replaces the older one.
  */
-function keepOneIdPerEndpoint(rpc: Krpc): void {
-  const idAt = new Map<string, Buffer>()
+function keepOneIdPerEndpoint(rpc: Krpc, idAt: Map<string, Buffer>): void {
   rpc.nodes.on('added', (contact) => {
     const endpoint = `${contact.host}:${contact.port}`
     const previous = idAt.get(endpoint)
@@ -128,25 +123,14 @@ export function createDhtNode(options: DhtNodeOptions): DhtNode {
   const log = options.log.child({ c: 'dht' })
   const id = options.id.slice()
   const bootstrap = config.bootstrap.map(parseHostPort)
-  const queryHandlers = new Map<string, QueryHandler>()
+  /** host:port → id of the routing-table node there (keepOneIdPerEndpoint keeps one per endpoint). */
+  const idAt = new Map<string, Buffer>()
   let dht: DHT | undefined
   let joins = 0
 
   function running(): { dht: DHT; rpc: Krpc } {
     if (!dht) throw new DhtError('DHT_NOT_STARTED', 'the DHT node is not started')
     return { dht, rpc: dht._rpc }
-  }
-
-  function onQuery(query: KrpcMessage, peer: KrpcRemoteInfo): void {
-    const name = query.q?.toString()
-    const handler = name === undefined ? undefined : queryHandlers.get(name)
-    if (!handler || !dht || typeof query.a !== 'object' || query.a === null) return
-    try {
-      const answer = handler(query.a, { host: peer.address, port: peer.port })
-      if (answer) dht._rpc.response(peer, query, answer)
-    } catch (error) {
-      log.warn({ err: error, q: name }, 'extension query handler threw')
-    }
   }
 
   async function start(): Promise<void> {
@@ -168,10 +152,10 @@ export function createDhtNode(options: DhtNodeOptions): DhtNode {
       maxValues: config.maxStoredValues,
       maxPeers: config.maxStoredPeers,
     })
-    keepOneIdPerEndpoint(rpc)
+    idAt.clear()
+    keepOneIdPerEndpoint(rpc, idAt)
     created.on('warning', (error) => log.debug({ err: error }, 'krpc warning'))
     created.on('error', (error) => log.warn({ err: error }, 'dht error'))
-    rpc.on('query', onQuery)
     dht = created
     const ready = new Promise<void>((resolve) => created.once('ready', resolve))
     created.listen()
@@ -297,31 +281,6 @@ export function createDhtNode(options: DhtNodeOptions): DhtNode {
     })
   }
 
-  function query(
-    endpoint: Endpoint,
-    q: string,
-    args: Record<string, unknown>,
-  ): Promise<Record<string, unknown>> {
-    const { rpc } = running()
-    return new Promise((resolve, reject) => {
-      rpc.query(
-        { host: endpoint.host, port: endpoint.port },
-        { q, a: { id: rpc.id, ...args } },
-        (error, response) => {
-          const r = response?.r
-          if (error || typeof r !== 'object' || r === null) {
-            reject(
-              new DhtError(
-                'DHT_GET_FAILED',
-                `${q} to ${endpoint.host}:${endpoint.port}: ${error?.message ?? 'no reply'}`,
-              ),
-            )
-          } else resolve(r)
-        },
-      )
-    })
-  }
-
   return {
     id,
     start,
@@ -332,10 +291,9 @@ export function createDhtNode(options: DhtNodeOptions): DhtNode {
     getMutable,
     announce,
     findPeers,
-    query,
-    onQuery(q, handler) {
-      queryHandlers.set(q, handler)
-      return () => queryHandlers.delete(q)
+    idAt(endpoint) {
+      const id = idAt.get(`${endpoint.host}:${endpoint.port}`)
+      return id ? new Uint8Array(id) : undefined
     },
   }
 }

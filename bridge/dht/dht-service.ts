@@ -2,9 +2,9 @@ import type { CryptoBackend } from '../crypto/backend.js'
 import { defaultBackend } from '../crypto/default-backend.js'
 import type { Identity } from '../crypto/identity.js'
 import type { Logger } from '../log.js'
+import type { Links } from '../net/links.js'
 import type { Endpoint, UdpNode } from '../net/udp-node.js'
 import { type BlindedRecords, createBlindedRecords } from './blinded-records.js'
-import { type FetchDescriptor, fetchDescriptorOverKrpc } from './descriptor-query.js'
 import { createDhtNode, type DhtConfig, type DhtHealth, type DhtNode } from './dht-node.js'
 import { createItemVerifier, emptyRefusals, type RefusalCounts } from './item-verifier.js'
 import { dhtNodeId } from './node-id.js'
@@ -31,8 +31,8 @@ export interface DhtServiceOptions {
   relay?: { capabilities: number }
   /** Where others reach us; default the UDP node's bound address. */
   endpoints?: () => Endpoint[]
-  /** Default: the KRPC descriptor query (descriptor-query.ts). */
-  fetchDescriptor?: FetchDescriptor
+  /** The overlay: descriptor requests to candidates, and answers to them when we are a relay. */
+  overlay: Pick<Links, 'fetchDescriptor' | 'serveDescriptor'>
   /** When given (links.connect), a relay is listed only once a link to its node key came up. */
   confirmRelay?: (nodeKey: Uint8Array, endpoint: Endpoint) => Promise<unknown>
   /** When given, its 'rejoin' (addresses changed, every link down) triggers a rejoin. */
@@ -85,7 +85,7 @@ export function createDhtService(options: DhtServiceOptions): DhtService {
   const discovery = createRelayDiscovery({
     dht,
     directory,
-    fetchDescriptor: options.fetchDescriptor ?? fetchDescriptorOverKrpc(dht),
+    fetchDescriptor: (endpoint) => options.overlay.fetchDescriptor(endpoint, config.queryTimeoutMs),
     ...(options.confirmRelay ? { confirm: options.confirmRelay } : {}),
     config,
     clock: udp.clock,
@@ -99,6 +99,7 @@ export function createDhtService(options: DhtServiceOptions): DhtService {
         nodeKey: options.nodeKey,
         endpoints,
         capabilities: options.relay.capabilities,
+        serveDescriptor: (provider) => options.overlay.serveDescriptor(provider),
         config,
         clock: udp.clock,
         backend,

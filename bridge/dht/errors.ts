@@ -9,8 +9,6 @@ export type DhtErrorCode =
   | 'DHT_PUT_FAILED'
   | 'DHT_GET_FAILED'
   | 'DHT_ANNOUNCE_FAILED'
-  /** An extension query got no usable answer (timeout, error reply). */
-  | 'DHT_QUERY_FAILED'
   /** bittorrent-dht refused the arguments (it throws synchronously). */
   | 'DHT_BAD_ARGUMENT'
 
@@ -53,7 +51,10 @@ export type DescriptorRefusal =
   | 'DESCRIPTOR_INVALID'
   | 'DESCRIPTOR_EXPIRED'
   | 'DESCRIPTOR_ENDPOINT_MISMATCH'
+  /** The KRPC id our routing table holds for that endpoint is not the node key's DHT id. */
   | 'DESCRIPTOR_NODE_ID_MISMATCH'
+  /** The static key the NX exchange authenticated is not the descriptor's node key. */
+  | 'DESCRIPTOR_KEY_MISMATCH'
   | 'DESCRIPTOR_NOT_RELAY'
   /** No encrypted link could be made to the node key at that endpoint. */
   | 'DESCRIPTOR_LINK_FAILED'

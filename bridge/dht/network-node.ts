@@ -59,6 +59,7 @@ export async function startNetworkNode(options: NetworkNodeOptions): Promise<Net
     config: config.dht,
     backend,
     log,
+    overlay: links,
     network: watch,
     ...(options.relay === false ? {} : { relay: { capabilities: Capability.relay | Capability.introPoint } }),
     endpoints: () => [{ host: options.publicHost ?? udp.address().host, port: udp.address().port }],

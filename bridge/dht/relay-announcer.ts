@@ -1,9 +1,9 @@
 import type { CryptoBackend } from '../crypto/backend.js'
 import type { Identity } from '../crypto/identity.js'
 import type { Logger } from '../log.js'
+import type { DescriptorProvider } from '../net/links.js'
 import type { Clock, Endpoint } from '../net/udp-node.js'
 import { signDescriptor } from '../wire/descriptor.js'
-import { serveDescriptorQueries } from './descriptor-query.js'
 import type { DhtConfig, DhtNode } from './dht-node.js'
 import { RELAY_INFO_HASH } from './relay-info-hash.js'
 
@@ -16,6 +16,8 @@ export interface RelayAnnouncerOptions {
   /** Where others reach this relay (the UDP node's public address or addresses). */
   endpoints: () => Endpoint[]
   capabilities: number
+  /** Answers descriptor requests over the overlay (Links.serveDescriptor); returns a remover. */
+  serveDescriptor: (provider: DescriptorProvider) => () => void
   config: DhtConfig
   clock: Clock
   backend: CryptoBackend
@@ -32,7 +34,7 @@ export interface RelayAnnouncer {
   descriptor(): Uint8Array
 }
 
-/** The relay role in the DHT: announce the relay info-hash and answer descriptor queries. */
+/** The relay role: announce the relay info-hash in the DHT and answer descriptor requests on the overlay. */
 export function createRelayAnnouncer(options: RelayAnnouncerOptions): RelayAnnouncer {
   const { dht, config, clock } = options
   const log = options.log.child({ c: 'relay-announce' })
@@ -84,7 +86,7 @@ export function createRelayAnnouncer(options: RelayAnnouncerOptions): RelayAnnou
   return {
     async start() {
       if (unserve) return
-      unserve = serveDescriptorQueries(dht, descriptor)
+      unserve = options.serveDescriptor(descriptor)
       const ok = await announce()
       schedule(ok ? config.announceIntervalMs : config.announceRetryMs)
     },

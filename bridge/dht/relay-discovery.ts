@@ -1,13 +1,17 @@
 import type { CryptoBackend } from '../crypto/backend.js'
+import { x25519FromEd25519PublicKey } from '../crypto/identity.js'
 import type { Logger } from '../log.js'
+import type { FetchedDescriptor } from '../net/links.js'
 import type { Clock, Endpoint } from '../net/udp-node.js'
 import { Capability, DescriptorError, decodeDescriptor, type NodeDescriptor } from '../wire/descriptor.js'
-import type { FetchDescriptor, FetchedDescriptor } from './descriptor-query.js'
 import type { DhtConfig, DhtNode } from './dht-node.js'
 import { type DescriptorRefusal, RelayDescriptorError } from './errors.js'
 import { dhtNodeId } from './node-id.js'
 import type { RelayDirectory } from './relay-directory.js'
 import { RELAY_INFO_HASH } from './relay-info-hash.js'
+
+/** Asks the node at an endpoint for its descriptor over the overlay: Links.fetchDescriptor (Noise NX). */
+export type FetchDescriptor = (endpoint: Endpoint) => Promise<FetchedDescriptor>
 
 export interface RelayDiscoveryOptions {
   dht: DhtNode
@@ -49,14 +53,16 @@ const endpointKey = (e: Endpoint): string => `${e.host}:${e.port}`
 
 /**
  * A fetched descriptor is accepted when it decodes and its signature verifies,
- * it has not expired, it offers the relay capability, it lists the endpoint we
- * fetched it from (a descriptor replayed from elsewhere fails), and the KRPC id
- * that answered is the DHT id its node key derives (node-id.ts).
+ * its node key is the static key the NX exchange authenticated, it has not
+ * expired, it offers the relay capability, it lists the endpoint we fetched it
+ * from (a descriptor replayed from elsewhere fails), and, when our routing
+ * table knows the KRPC id at that endpoint, that id is the DHT id its node key
+ * derives (node-id.ts).
  */
 export function verifyFetchedDescriptor(
   fetched: FetchedDescriptor,
   endpoint: Endpoint,
-  context: { now: number; clockSkewMs: number; backend: CryptoBackend },
+  context: { now: number; clockSkewMs: number; backend: CryptoBackend; knownNodeId?: Uint8Array | undefined },
 ): NodeDescriptor {
   let descriptor: NodeDescriptor
   try {
@@ -64,6 +70,12 @@ export function verifyFetchedDescriptor(
   } catch (error) {
     const why = error instanceof DescriptorError ? `${error.code}: ${error.message}` : String(error)
     throw new RelayDescriptorError('DESCRIPTOR_INVALID', why, { cause: error })
+  }
+  if (!Buffer.from(x25519FromEd25519PublicKey(descriptor.nodeKey)).equals(fetched.responderStatic)) {
+    throw new RelayDescriptorError(
+      'DESCRIPTOR_KEY_MISMATCH',
+      'the descriptor is not signed by the key that answered',
+    )
   }
   if (descriptor.expiresAt + context.clockSkewMs < context.now) {
     throw new RelayDescriptorError('DESCRIPTOR_EXPIRED', 'descriptor expired')
@@ -77,10 +89,11 @@ export function verifyFetchedDescriptor(
       `descriptor does not list ${endpointKey(endpoint)}`,
     )
   }
-  if (!Buffer.from(dhtNodeId(descriptor.nodeKey, context.backend)).equals(fetched.responderId)) {
+  const knownId = context.knownNodeId
+  if (knownId && !Buffer.from(dhtNodeId(descriptor.nodeKey, context.backend)).equals(knownId)) {
     throw new RelayDescriptorError(
       'DESCRIPTOR_NODE_ID_MISMATCH',
-      'answering DHT id is not derived from the node key',
+      'the DHT id at that endpoint is not derived from the node key',
     )
   }
   return descriptor
@@ -92,11 +105,18 @@ export function createRelayDiscovery(options: RelayDiscoveryOptions): RelayDisco
   const concurrency = options.concurrency ?? 8
 
   async function check(endpoint: Endpoint): Promise<NodeDescriptor> {
-    const fetched = await options.fetchDescriptor(endpoint)
+    let fetched: FetchedDescriptor
+    try {
+      fetched = await options.fetchDescriptor(endpoint)
+    } catch (cause) {
+      const why = cause instanceof Error ? cause.message : String(cause)
+      throw new RelayDescriptorError('DESCRIPTOR_FETCH', `${endpointKey(endpoint)}: ${why}`, { cause })
+    }
     const descriptor = verifyFetchedDescriptor(fetched, endpoint, {
       now: clock.now(),
       clockSkewMs: config.clockSkewMs,
       backend,
+      knownNodeId: dht.idAt(endpoint),
     })
     try {
       await options.confirm?.(descriptor.nodeKey, endpoint)

@@ -6,12 +6,21 @@ import { type Identity, x25519FromEd25519PublicKey } from '../crypto/identity.js
 import type { Logger } from '../log.js'
 import { WireError } from '../wire/errors.js'
 import {
+  DESCRIPTOR_REQUEST_LENGTH,
+  DESCRIPTOR_RESPONSE_LENGTH,
+  decodeDescriptorPayload,
+  decodeDescriptorRequest,
+  decodeDescriptorResponse,
   decodeInitiation,
   decodeInitiationPayload,
   decodeLinkMessage,
   decodeResponse,
   decodeResponsePayload,
   decodeTransport,
+  encodeDescriptorPayload,
+  encodeDescriptorRequest,
+  encodeDescriptorRequestPayload,
+  encodeDescriptorResponse,
   encodeInitiation,
   encodeInitiationPayload,
   encodeLinkMessage,
@@ -31,7 +40,14 @@ import {
 import { LinkError, NetError } from './errors.js'
 import { type Link, type LinkDownReason, LinkEntry, type LinkOwner } from './link.js'
 import { type DropReason, type LinkCounters, newLinkCounters } from './link-counters.js'
-import { initiatorFinish, initiatorStart, responderAccept, responderReply } from './noise-nk.js'
+import {
+  initiatorFinish,
+  initiatorStart,
+  LINK_PROLOGUE,
+  responderAccept,
+  responderReply,
+} from './noise-nk.js'
+import { type NxRequesterState, nxAnswer, nxRead, nxRequest } from './noise-nx.js'
 import { HandshakeRateLimiter } from './rate-limiter.js'
 import { Session } from './session.js'
 import type { Endpoint, Rinfo, UdpNode } from './udp-node.js'
@@ -39,6 +55,15 @@ import type { Endpoint, Rinfo, UdpNode } from './udp-node.js'
 export type { LinkCounters }
 export type NetConfig = Config['net']
 export type MessageHandler = (payload: Uint8Array, link: Link) => void
+/** Our signed node descriptor, or null while we serve none. */
+export type DescriptorProvider = () => Uint8Array | null
+
+/** A node descriptor fetched over the overlay, not yet decoded or verified. */
+export interface FetchedDescriptor {
+  bytes: Uint8Array
+  /** The responder's X25519 static key, authenticated by the NX handshake (`es`). */
+  responderStatic: Uint8Array
+}
 
 export interface LinkEvents {
   up: [link: Link]
@@ -55,9 +80,10 @@ export interface LinksOptions {
   backend?: CryptoBackend
 }
 
-/** What a receive id names: our pending initiation, an answered one not yet confirmed, or a live session. */
+/** What a receive id names: our pending initiation or descriptor request, an answered initiation not yet confirmed, or a live session. */
 type IdEntry =
   | { kind: 'initiating'; link: LinkEntry }
+  | { kind: 'requesting'; request: PendingDescriptorRequest }
   | { kind: 'halfOpen'; halfOpen: HalfOpen }
   | { kind: 'session'; link: LinkEntry; session: Session }
 
@@ -69,6 +95,19 @@ interface HalfOpen {
   ephemeralKey: string
   response: Uint8Array
   expiresAt: number
+}
+
+interface PendingDescriptorRequest {
+  localId: number
+  state: NxRequesterState
+  packet: Uint8Array
+  endpoint: Endpoint
+  startedAt: number
+  timeoutMs: number
+  nextRetryAt: number
+  retryDelay: number
+  resolve: (fetched: FetchedDescriptor) => void
+  reject: (error: Error) => void
 }
 
 /** Keys replaced by a rekey still open packets sent before the switch for this long. */
@@ -88,7 +127,8 @@ function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 /**
  * Encrypted links over a UdpNode: Noise NK handshakes (docs/protocol.md
  * "Links"), AEAD transport packets with replay windows, keepalives, idle
- * expiry, rekeying and re-establishment. All timing goes through
+ * expiry, rekeying and re-establishment; and Noise NX descriptor requests,
+ * which need no link. All timing goes through
  * `maintain()`, driven by a timer in production and by hand in tests.
  */
 export class Links extends EventEmitter<LinkEvents> implements LinkOwner {
@@ -105,6 +145,8 @@ export class Links extends EventEmitter<LinkEvents> implements LinkOwner {
   /** Ephemeral keys of confirmed initiations → when to forget them: a replayed initiation is refused, not answered. */
   readonly #usedEphemerals = new Map<string, number>()
   readonly #handlers = new Set<MessageHandler>()
+  readonly #descriptorRequests = new Set<PendingDescriptorRequest>()
+  #descriptor: DescriptorProvider | undefined
   readonly #counters = newLinkCounters()
   #unsubscribe: (() => void) | undefined
   #timer: NodeJS.Timeout | undefined
@@ -151,6 +193,10 @@ export class Links extends EventEmitter<LinkEvents> implements LinkOwner {
       const { port, host } = halfOpen.endpoint
       this.#node.send(halfOpen.session.seal(encodeLinkMessage({ type: 'close' })), port, host)
     }
+    for (const request of this.#descriptorRequests) {
+      request.reject(new LinkError('CLOSED', 'the links stopped'))
+    }
+    this.#descriptorRequests.clear()
     this.#ids.clear()
     this.#halfOpenByEphemeral.clear()
     this.#usedEphemerals.clear()
@@ -186,6 +232,65 @@ export class Links extends EventEmitter<LinkEvents> implements LinkOwner {
     const up = this.#whenUp(link)
     this.#startHandshake(link)
     return up
+  }
+
+  /**
+   * Asks the node at `endpoint` for its node descriptor with a Noise NX
+   * exchange (docs/protocol.md "Descriptor requests"): we need not know its
+   * key, and learn it authenticated. Retransmitted like initiations until
+   * `timeoutMs` (default net.handshakeTimeoutMs); rejects with LinkError
+   * HANDSHAKE_TIMEOUT, LINK_LIMIT or CLOSED.
+   */
+  fetchDescriptor(
+    endpoint: Endpoint,
+    timeoutMs = this.#config.handshakeTimeoutMs,
+  ): Promise<FetchedDescriptor> {
+    if (!this.#unsubscribe) return Promise.reject(new LinkError('CLOSED', 'the links are stopped'))
+    if (this.#descriptorRequests.size >= this.#config.maxPendingHandshakes) {
+      return Promise.reject(
+        new LinkError('LINK_LIMIT', `already ${this.#descriptorRequests.size} descriptor requests pending`),
+      )
+    }
+    return new Promise((resolve, reject) => {
+      const now = this.#now()
+      const localId = this.#allocateId()
+      const { packet, state } = this.#newDescriptorRequest(localId)
+      const retry = this.#config.handshakeRetryMs
+      const request: PendingDescriptorRequest = {
+        localId,
+        state,
+        packet,
+        endpoint: { ...endpoint },
+        startedAt: now,
+        timeoutMs,
+        nextRetryAt: now + retry,
+        retryDelay: retry,
+        resolve,
+        reject,
+      }
+      this.#ids.set(localId, { kind: 'requesting', request })
+      this.#descriptorRequests.add(request)
+      this.#counters.descriptors.requested++
+      this.#node.send(request.packet, endpoint.port, endpoint.host)
+    })
+  }
+
+  /** A request under a fresh ephemeral key, redrawn (as for initiations) while it would begin with 0x64. */
+  #newDescriptorRequest(localId: number): { packet: Uint8Array; state: NxRequesterState } {
+    const payload = encodeDescriptorRequestPayload(localId)
+    for (;;) {
+      const { ephemeral, state } = nxRequest(this.#backend, this.#node.random(32), payload, LINK_PROLOGUE)
+      if (ephemeral[0] !== KRPC_FIRST_BYTE)
+        return { packet: encodeDescriptorRequest(ephemeral, payload), state }
+    }
+  }
+
+  /** Answers descriptor requests with what `provider` returns; returns a remover. */
+  serveDescriptor(provider: DescriptorProvider): () => void {
+    this.#descriptor = provider
+    return () => {
+      if (this.#descriptor === provider) this.#descriptor = undefined
+    }
   }
 
   onMessage(handler: MessageHandler): () => void {
@@ -232,6 +337,7 @@ export class Links extends EventEmitter<LinkEvents> implements LinkOwner {
       this.#usedEphemerals.delete(key)
     }
     for (const link of [...this.#links]) this.#maintainLink(link, now)
+    for (const request of [...this.#descriptorRequests]) this.#maintainDescriptorRequest(request, now)
   }
 
   /** Entry point for every overlay datagram (exposed for fuzzing without a socket). */
@@ -240,11 +346,17 @@ export class Links extends EventEmitter<LinkEvents> implements LinkOwner {
     const entry = id === undefined ? undefined : this.#ids.get(id)
     if (!entry) {
       if (packet.length === INITIATION_LENGTH) this.#onInitiation(packet, from)
+      else if (packet.length === DESCRIPTOR_REQUEST_LENGTH) this.#onDescriptorRequest(packet, from)
       else this.#drop(isTransportShaped(packet) ? 'unknownLink' : 'malformed')
       return
     }
     if (entry.kind === 'initiating') {
       if (packet.length === RESPONSE_LENGTH) this.#onResponse(entry.link, packet, from)
+      else this.#drop('unexpected')
+      return
+    }
+    if (entry.kind === 'requesting') {
+      if (packet.length === DESCRIPTOR_RESPONSE_LENGTH) this.#onDescriptorResponse(entry.request, packet)
       else this.#drop('unexpected')
       return
     }
@@ -481,9 +593,98 @@ export class Links extends EventEmitter<LinkEvents> implements LinkOwner {
     return link
   }
 
+  // ── Descriptor requests (Noise NX, no link) ──────────────────────────────
+
+  /** Stateless: each request that passes the rate limit gets one answer of its own size, or nothing. */
+  #onDescriptorRequest(packet: Uint8Array, from: Rinfo): void {
+    let request: ReturnType<typeof decodeDescriptorRequest>
+    try {
+      request = decodeDescriptorRequest(packet)
+    } catch {
+      this.#drop('malformed')
+      return
+    }
+    const descriptor = this.#descriptor?.()
+    if (!descriptor) {
+      this.#drop('notServing')
+      return
+    }
+    if (!this.#limiter.allow(from.address, this.#now())) {
+      this.#drop('rateLimited')
+      return
+    }
+    let answer: ReturnType<typeof nxAnswer>
+    try {
+      answer = nxAnswer(
+        this.#backend,
+        this.#nodeKey.x25519PrivateKey,
+        this.#nodeKey.x25519PublicKey,
+        request.ephemeral,
+        request.payload,
+        this.#node.random(32),
+        encodeDescriptorPayload(descriptor),
+        LINK_PROLOGUE,
+      )
+    } catch {
+      this.#drop('authFailed') // a low-order ephemeral key
+      return
+    }
+    this.#counters.received.descriptorRequests++
+    const response = encodeDescriptorResponse({ receiverId: request.requesterId, ...answer })
+    this.#node.send(response, from.port, from.address)
+  }
+
+  #onDescriptorResponse(request: PendingDescriptorRequest, packet: Uint8Array): void {
+    let fetched: FetchedDescriptor
+    try {
+      const response = decodeDescriptorResponse(packet)
+      const read = nxRead(
+        this.#backend,
+        request.state,
+        response.ephemeral,
+        response.sealedStatic,
+        response.sealedPayload,
+      )
+      fetched = {
+        bytes: decodeDescriptorPayload(read.payload).slice(),
+        responderStatic: read.responderStatic,
+      }
+    } catch (error) {
+      this.#drop(error instanceof WireError ? 'malformed' : 'authFailed')
+      return
+    }
+    this.#counters.received.descriptorResponses++
+    this.#endDescriptorRequest(request)
+    request.resolve(fetched)
+  }
+
+  #endDescriptorRequest(request: PendingDescriptorRequest): void {
+    this.#ids.delete(request.localId)
+    this.#descriptorRequests.delete(request)
+  }
+
+  #maintainDescriptorRequest(request: PendingDescriptorRequest, now: number): void {
+    if (now - request.startedAt >= request.timeoutMs) {
+      this.#endDescriptorRequest(request)
+      this.#counters.descriptors.timedOut++
+      const { host, port } = request.endpoint
+      request.reject(new LinkError('HANDSHAKE_TIMEOUT', `no descriptor from ${host}:${port}`))
+      return
+    }
+    if (now < request.nextRetryAt) return
+    request.retryDelay = Math.min(request.retryDelay * 2, this.#config.handshakeRetryMs * 8)
+    request.nextRetryAt = now + request.retryDelay
+    this.#counters.descriptors.retransmitted++
+    this.#node.send(request.packet, request.endpoint.port, request.endpoint.host)
+  }
+
   // ── Transport ────────────────────────────────────────────────────────────
 
-  #onTransport(entry: Exclude<IdEntry, { kind: 'initiating' }>, packet: Uint8Array, from: Rinfo): void {
+  #onTransport(
+    entry: Exclude<IdEntry, { kind: 'initiating' | 'requesting' }>,
+    packet: Uint8Array,
+    from: Rinfo,
+  ): void {
     const session = entry.kind === 'session' ? entry.session : entry.halfOpen.session
     const now = this.#now()
     let transport: ReturnType<typeof decodeTransport>

@@ -1,5 +1,13 @@
 import type { CryptoBackend } from '../crypto/backend.js'
 import { DOMAIN } from '../crypto/domains.js'
+import {
+  decryptAndHash,
+  encryptAndHash,
+  initializeSymmetric,
+  mixHash,
+  mixKey,
+  type SymmetricState,
+} from './noise-symmetric.js'
 
 /**
  * The Noise NK handshake (Noise spec rev. 34, §7.4 pattern NK):
@@ -23,13 +31,6 @@ const EMPTY = new Uint8Array(0)
 /** Our prologue; the functions take another only so the Noise test vectors (prologue "John Galt") can run. */
 export const LINK_PROLOGUE = encoder.encode(DOMAIN.linkPrologue)
 
-/** Noise §5.2 SymmetricState: chaining key, handshake hash and the current cipher key (nonce is always 0 here). */
-interface SymmetricState {
-  ck: Uint8Array
-  h: Uint8Array
-  k: Uint8Array | undefined
-}
-
 export interface SessionKeys {
   /** Key for what this side sends. */
   sendKey: Uint8Array
@@ -51,56 +52,15 @@ export interface ResponderState {
   initiatorEphemeral: Uint8Array
 }
 
-const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
-  const out = new Uint8Array(a.length + b.length)
-  out.set(a, 0)
-  out.set(b, a.length)
-  return out
-}
-
-/** Noise §5.1: nonce n as 32 zero bits followed by n in 64-bit little-endian. */
-export function noiseNonce(n: number): Uint8Array {
-  const nonce = new Uint8Array(12)
-  new DataView(nonce.buffer).setBigUint64(4, BigInt(n), true)
-  return nonce
-}
-
-/** Noise §5.2 InitializeSymmetric + MixHash(prologue) + the NK pre-message MixHash(rs). */
+/** InitializeSymmetric + MixHash(prologue) + the NK pre-message MixHash(rs). */
 function initialize(
   backend: CryptoBackend,
   responderStatic: Uint8Array,
   prologue: Uint8Array,
 ): SymmetricState {
-  // The name is exactly 32 bytes (HASHLEN), so h is the name itself, unhashed.
-  const h = encoder.encode(NOISE_PROTOCOL_NAME)
-  const state: SymmetricState = { ck: h, h, k: undefined }
-  mixHash(backend, state, prologue)
+  const state = initializeSymmetric(backend, NOISE_PROTOCOL_NAME, prologue)
   mixHash(backend, state, responderStatic)
   return state
-}
-
-function mixHash(backend: CryptoBackend, state: SymmetricState, data: Uint8Array): void {
-  state.h = backend.sha256(concat(state.h, data))
-}
-
-/** Noise §4.3 HKDF(ck, ikm, 2) is RFC 5869 HKDF with salt ck and empty info: 64 bytes = two outputs. */
-function mixKey(backend: CryptoBackend, state: SymmetricState, ikm: Uint8Array): void {
-  const out = backend.hkdfSha256(ikm, state.ck, EMPTY, 64)
-  state.ck = out.slice(0, 32)
-  state.k = out.slice(32, 64)
-}
-
-function encryptAndHash(backend: CryptoBackend, state: SymmetricState, plaintext: Uint8Array): Uint8Array {
-  const sealed = backend.chacha20poly1305Seal(state.k!, noiseNonce(0), plaintext, state.h)
-  mixHash(backend, state, sealed)
-  return sealed
-}
-
-/** Throws AeadError when the ciphertext was not made with this handshake's keys. */
-function decryptAndHash(backend: CryptoBackend, state: SymmetricState, sealed: Uint8Array): Uint8Array {
-  const plaintext = backend.chacha20poly1305Open(state.k!, noiseNonce(0), sealed, state.h)
-  mixHash(backend, state, sealed)
-  return plaintext
 }
 
 /** Noise §5.2 Split, plus a resumption key derived from the final chaining key. */

@@ -1,11 +1,13 @@
+import { MAX_DESCRIPTOR_LENGTH } from './descriptor.js'
 import { WireError } from './errors.js'
 
 /**
- * Link packets (docs/protocol.md "Network" → "Links"). Three datagram shapes,
- * told apart by the receiver alone: a transport packet and a handshake response
- * begin with a link id the receiver itself chose; a handshake initiation begins
- * with the initiator's ephemeral key and has its own fixed size. No shape ever
- * begins with 0x64, the first byte of every KRPC datagram.
+ * Overlay packets (docs/protocol.md "Network" → "Links"). Five datagram shapes,
+ * told apart by the receiver alone: a transport packet, a handshake response
+ * and a descriptor response begin with an id the receiver itself chose; a
+ * handshake initiation and a descriptor request begin with the sender's
+ * ephemeral key and each has its own fixed size. No shape ever begins with
+ * 0x64, the first byte of every KRPC datagram.
  */
 
 export const KRPC_FIRST_BYTE = 0x64
@@ -28,6 +30,14 @@ export const TRANSPORT_MIN_LENGTH = TRANSPORT_HEADER_LENGTH + TAG_LENGTH
 export const MAX_DATAGRAM_LENGTH = 1280
 /** The largest payload `link.send` accepts: a datagram minus header, tag and the message type byte. */
 export const MAX_LINK_PAYLOAD = MAX_DATAGRAM_LENGTH - TRANSPORT_MIN_LENGTH - 1
+
+/** A descriptor answer's plaintext: length (u16) ‖ descriptor ‖ zero padding, so every answer has one size. */
+export const DESCRIPTOR_PAYLOAD_LENGTH = 2 + MAX_DESCRIPTOR_LENGTH
+/** receiver id ‖ ephemeral ‖ sealed(static) ‖ sealed(descriptor payload). */
+export const DESCRIPTOR_RESPONSE_LENGTH =
+  LINK_ID_LENGTH + KEY_LENGTH + KEY_LENGTH + TAG_LENGTH + DESCRIPTOR_PAYLOAD_LENGTH + TAG_LENGTH
+/** ephemeral ‖ requester id ‖ zero padding: as large as the answer, so answering never amplifies. */
+export const DESCRIPTOR_REQUEST_LENGTH = DESCRIPTOR_RESPONSE_LENGTH
 
 export const LINK_MESSAGE = { data: 0x01, close: 0x02 } as const
 
@@ -53,6 +63,20 @@ export interface Transport {
   receiverId: number
   counter: number
   sealed: Uint8Array
+}
+
+export interface DescriptorRequest {
+  ephemeral: Uint8Array
+  requesterId: number
+  /** Everything after the ephemeral key: the NX message 1 payload (hashed by both sides). */
+  payload: Uint8Array
+}
+
+export interface DescriptorResponse {
+  receiverId: number
+  ephemeral: Uint8Array
+  sealedStatic: Uint8Array
+  sealedPayload: Uint8Array
 }
 
 export type LinkMessage = { type: 'keepalive' } | { type: 'data'; payload: Uint8Array } | { type: 'close' }
@@ -221,4 +245,87 @@ export function decodeLinkMessage(plain: Uint8Array): LinkMessage {
     return { type: 'close' }
   }
   throw new WireError('WIRE_TYPE', `unknown link message type ${plain[0]}`)
+}
+
+/** The NX message 1 payload: requester id ‖ zero padding up to DESCRIPTOR_REQUEST_LENGTH. */
+export function encodeDescriptorRequestPayload(requesterId: number): Uint8Array {
+  const out = new Uint8Array(DESCRIPTOR_REQUEST_LENGTH - KEY_LENGTH)
+  writeLinkId(out, 0, requesterId)
+  return out
+}
+
+export function encodeDescriptorRequest(ephemeral: Uint8Array, payload: Uint8Array): Uint8Array {
+  expectLength(ephemeral, KEY_LENGTH, KEY_LENGTH, 'descriptor request ephemeral')
+  expectLength(
+    payload,
+    DESCRIPTOR_REQUEST_LENGTH - KEY_LENGTH,
+    DESCRIPTOR_REQUEST_LENGTH - KEY_LENGTH,
+    'descriptor request payload',
+  )
+  assertNotKrpc(ephemeral, 'descriptor request ephemeral')
+  const out = new Uint8Array(DESCRIPTOR_REQUEST_LENGTH)
+  out.set(ephemeral, 0)
+  out.set(payload, KEY_LENGTH)
+  return out
+}
+
+export function decodeDescriptorRequest(packet: Uint8Array): DescriptorRequest {
+  expectLength(packet, DESCRIPTOR_REQUEST_LENGTH, DESCRIPTOR_REQUEST_LENGTH, 'descriptor request')
+  assertNotKrpc(packet, 'descriptor request')
+  const payload = packet.subarray(KEY_LENGTH)
+  const requesterId = readLinkId(payload, 0, 'requester id')
+  if (payload.subarray(LINK_ID_LENGTH).some((b) => b !== 0)) {
+    throw new WireError('WIRE_PADDING', 'descriptor request: padding is not zero')
+  }
+  return { ephemeral: packet.subarray(0, KEY_LENGTH), requesterId, payload }
+}
+
+export function encodeDescriptorPayload(descriptor: Uint8Array): Uint8Array {
+  expectLength(descriptor, 1, MAX_DESCRIPTOR_LENGTH, 'descriptor')
+  const out = new Uint8Array(DESCRIPTOR_PAYLOAD_LENGTH)
+  view(out).setUint16(0, descriptor.length)
+  out.set(descriptor, 2)
+  return out
+}
+
+/** The descriptor bytes, not yet decoded (wire/descriptor.ts checks them and their signature). */
+export function decodeDescriptorPayload(plain: Uint8Array): Uint8Array {
+  expectLength(plain, DESCRIPTOR_PAYLOAD_LENGTH, DESCRIPTOR_PAYLOAD_LENGTH, 'descriptor payload')
+  const length = view(plain).getUint16(0)
+  if (length < 1 || length > MAX_DESCRIPTOR_LENGTH) {
+    throw new WireError('WIRE_LENGTH', `descriptor payload: descriptor of ${length} bytes`)
+  }
+  if (plain.subarray(2 + length).some((b) => b !== 0)) {
+    throw new WireError('WIRE_PADDING', 'descriptor payload: padding is not zero')
+  }
+  return plain.subarray(2, 2 + length)
+}
+
+export function encodeDescriptorResponse(response: DescriptorResponse): Uint8Array {
+  expectLength(response.ephemeral, KEY_LENGTH, KEY_LENGTH, 'descriptor response ephemeral')
+  expectLength(response.sealedStatic, KEY_LENGTH + TAG_LENGTH, KEY_LENGTH + TAG_LENGTH, 'sealed static')
+  expectLength(
+    response.sealedPayload,
+    DESCRIPTOR_PAYLOAD_LENGTH + TAG_LENGTH,
+    DESCRIPTOR_PAYLOAD_LENGTH + TAG_LENGTH,
+    'sealed descriptor payload',
+  )
+  const out = new Uint8Array(DESCRIPTOR_RESPONSE_LENGTH)
+  writeLinkId(out, 0, response.receiverId)
+  out.set(response.ephemeral, LINK_ID_LENGTH)
+  out.set(response.sealedStatic, LINK_ID_LENGTH + KEY_LENGTH)
+  out.set(response.sealedPayload, LINK_ID_LENGTH + 2 * KEY_LENGTH + TAG_LENGTH)
+  return out
+}
+
+export function decodeDescriptorResponse(packet: Uint8Array): DescriptorResponse {
+  expectLength(packet, DESCRIPTOR_RESPONSE_LENGTH, DESCRIPTOR_RESPONSE_LENGTH, 'descriptor response')
+  const staticAt = LINK_ID_LENGTH + KEY_LENGTH
+  const payloadAt = staticAt + KEY_LENGTH + TAG_LENGTH
+  return {
+    receiverId: readLinkId(packet, 0, 'descriptor response receiver id'),
+    ephemeral: packet.subarray(LINK_ID_LENGTH, staticAt),
+    sealedStatic: packet.subarray(staticAt, payloadAt),
+    sealedPayload: packet.subarray(payloadAt),
+  }
 }

@@ -25,7 +25,7 @@ function prng(seed: number): (n: number) => number {
 
 const ascii = (s: string) => Buffer.from(s, 'latin1')
 
-/** Well-formed queries our code handles (a put carrying a valid PIMR record, our descriptor query…). */
+/** Well-formed queries our code handles (a put carrying a valid PIMR record, get_peers…). */
 function seeds(): Buffer[] {
   const owner = generateIdentity()
   const v = Buffer.from(
@@ -54,7 +54,7 @@ function seeds(): Buffer[] {
   return [
     put,
     ascii('d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q3:get1:t2:ab1:y1:qe'),
-    ascii(`d1:ad2:id20:abcdefghij01234567893:pad256:${'\0'.repeat(256)}e1:q14:pim_descriptor1:t2:ac1:y1:qe`),
+    ascii('d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz123456e1:q9:get_peers1:t2:ac1:y1:qe'),
     ascii(
       'd1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:porti6881e5:token20:abcdefghij0123456789e1:q13:announce_peer1:t2:ad1:y1:qe',
     ),

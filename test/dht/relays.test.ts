@@ -1,19 +1,22 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { generateIdentity, nativeBackend } from '../../bridge/crypto/index.js'
-import { DESCRIPTOR_QUERY, fetchDescriptorOverKrpc } from '../../bridge/dht/descriptor-query.js'
+import { defaultConfig } from '../../bridge/config/schema.js'
+import { generateIdentity, type Identity, nativeBackend } from '../../bridge/crypto/index.js'
 import { RelayDescriptorError } from '../../bridge/dht/errors.js'
 import { dhtNodeId } from '../../bridge/dht/node-id.js'
 import { createRelayDirectory } from '../../bridge/dht/relay-directory.js'
 import { verifyFetchedDescriptor } from '../../bridge/dht/relay-discovery.js'
 import { startTestnet, type Testnet } from '../../bridge/dht/testnet.js'
+import { silentLogger } from '../../bridge/log.js'
+import { createLinks } from '../../bridge/net/links.js'
+import { createUdpNode, type Endpoint } from '../../bridge/net/udp-node.js'
 import {
   Capability,
   type DescriptorFields,
   decodeDescriptor,
   signDescriptor,
 } from '../../bridge/wire/descriptor.js'
-import { FAST, startHostileNode } from './helpers.js'
+import { FAST } from './helpers.js'
 
 const HOUR = 3_600_000
 const now = 1_800_000_000_000
@@ -113,51 +116,62 @@ describe('verifying a fetched descriptor', () => {
     }
   }
   const r = relay('192.0.2.1')
+  const good = { bytes: r.bytes, responderStatic: r.key.x25519PublicKey }
   const id = dhtNodeId(r.key.publicKey)
 
   it('accepts a good one and refuses each defect with its own code', () => {
     assert.equal(
-      code(() => verifyFetchedDescriptor({ bytes: r.bytes, responderId: id }, r.endpoint, context)),
+      code(() => verifyFetchedDescriptor(good, r.endpoint, context)),
+      'accepted',
+    )
+    assert.equal(
+      code(() => verifyFetchedDescriptor(good, r.endpoint, { ...context, knownNodeId: id })),
       'accepted',
     )
     const otherEndpoint = { host: '192.0.2.99', port: 4000 }
     assert.equal(
-      code(() => verifyFetchedDescriptor({ bytes: r.bytes, responderId: id }, otherEndpoint, context)),
+      code(() => verifyFetchedDescriptor(good, otherEndpoint, context)),
       'DESCRIPTOR_ENDPOINT_MISMATCH',
     )
     assert.equal(
-      code(() =>
-        verifyFetchedDescriptor({ bytes: r.bytes, responderId: new Uint8Array(20) }, r.endpoint, context),
-      ),
+      code(() => verifyFetchedDescriptor(good, r.endpoint, { ...context, knownNodeId: new Uint8Array(20) })),
       'DESCRIPTOR_NODE_ID_MISMATCH',
     )
     assert.equal(
       code(() =>
-        verifyFetchedDescriptor({ bytes: r.bytes, responderId: id }, r.endpoint, {
-          ...context,
-          now: now + 2 * HOUR,
-        }),
+        verifyFetchedDescriptor(
+          { ...good, responderStatic: generateIdentity().x25519PublicKey },
+          r.endpoint,
+          context,
+        ),
       ),
+      'DESCRIPTOR_KEY_MISMATCH',
+    )
+    assert.equal(
+      code(() => verifyFetchedDescriptor(good, r.endpoint, { ...context, now: now + 2 * HOUR })),
       'DESCRIPTOR_EXPIRED',
     )
     const tampered = r.bytes.slice()
     tampered[40]! ^= 1
     assert.equal(
-      code(() => verifyFetchedDescriptor({ bytes: tampered, responderId: id }, r.endpoint, context)),
+      code(() => verifyFetchedDescriptor({ ...good, bytes: tampered }, r.endpoint, context)),
       'DESCRIPTOR_INVALID',
     )
     const client = relay('192.0.2.1', { capabilities: Capability.mailbox })
-    const clientId = dhtNodeId(client.key.publicKey)
     assert.equal(
       code(() =>
-        verifyFetchedDescriptor({ bytes: client.bytes, responderId: clientId }, client.endpoint, context),
+        verifyFetchedDescriptor(
+          { bytes: client.bytes, responderStatic: client.key.x25519PublicKey },
+          client.endpoint,
+          context,
+        ),
       ),
       'DESCRIPTOR_NOT_RELAY',
     )
   })
 })
 
-describe('descriptor queries on a live testnet', () => {
+describe('descriptor requests on a live testnet', () => {
   let net: Testnet
   before(async () => {
     net = await startTestnet({ nodes: 5, dht: FAST })
@@ -166,32 +180,78 @@ describe('descriptor queries on a live testnet', () => {
     await net.stop()
   })
 
-  it('refuses a relay replaying another relay’s descriptor from its own endpoint', async () => {
-    const hostile = await startHostileNode(net)
+  /** A node on the overlay that serves what `descriptor` makes, under a key of its own. */
+  async function startImpostor(descriptor: (key: Identity, endpoint: Endpoint) => Uint8Array) {
+    const udp = createUdpNode({ bind: { host: '127.0.0.1', port: 0 }, log: silentLogger })
+    await udp.start()
+    const key = generateIdentity()
+    const links = createLinks({
+      node: udp,
+      nodeKey: key,
+      config: { ...defaultConfig().net, host: '127.0.0.1' },
+    })
+    links.start()
+    links.serveDescriptor(() => descriptor(key, udp.address()))
+    return {
+      endpoint: udp.address(),
+      async stop() {
+        links.stop()
+        await udp.stop()
+      },
+    }
+  }
+  const refusedWith = (code: string) => (e: unknown) => e instanceof RelayDescriptorError && e.code === code
+  const ownDescriptor = (key: Identity, endpoint: Endpoint) =>
+    signDescriptor(
+      {
+        nodeKey: key.publicKey,
+        protocolVersion: 1,
+        capabilities: Capability.relay,
+        publishedAt: Date.now(),
+        expiresAt: Date.now() + HOUR,
+        endpoints: [endpoint],
+      },
+      key.seed,
+    )
+
+  it('refuses a node serving another relay’s descriptor, or its own for another endpoint', async () => {
+    const asker = net.nodes[2]!.service
+    const replayer = await startImpostor(() => net.nodes[1]!.service.announcer!.descriptor())
+    const elsewhere = await startImpostor((key, at) => ownDescriptor(key, { ...at, port: at.port + 1 }))
+    const honest = await startImpostor(ownDescriptor)
     try {
-      const stolen = net.nodes[1]!.service.announcer!.descriptor()
-      hostile.dht.onQuery(DESCRIPTOR_QUERY, () => ({
-        id: Buffer.from(dhtNodeId(net.nodes[1]!.nodeKey.publicKey)),
-        d: Buffer.from(stolen),
-      }))
+      await assert.rejects(asker.discovery.check(replayer.endpoint), refusedWith('DESCRIPTOR_KEY_MISMATCH'))
       await assert.rejects(
-        net.nodes[2]!.service.discovery.check(hostile.udp.address()),
-        (e: unknown) => e instanceof RelayDescriptorError && e.code === 'DESCRIPTOR_ENDPOINT_MISMATCH',
+        asker.discovery.check(elsewhere.endpoint),
+        refusedWith('DESCRIPTOR_ENDPOINT_MISMATCH'),
       )
-      assert.equal(net.nodes[2]!.service.directory.size, 0)
+      assert.equal(asker.directory.size, 0)
+      await asker.discovery.check(honest.endpoint)
+      assert.equal(asker.directory.size, 1, 'the same node with a true descriptor is listed')
     } finally {
-      await hostile.stop()
+      for (const impostor of [replayer, elsewhere, honest]) await impostor.stop()
     }
   })
 
-  it('answers only padded queries (no amplification) and a good relay verifies', async () => {
+  it('fetches and verifies a good relay’s descriptor over the overlay, with no link', async () => {
     const target = net.nodes[3]!
-    const asker = net.nodes[0]!.service.dht
-    await assert.rejects(asker.query(target.endpoint, DESCRIPTOR_QUERY, { pad: Buffer.alloc(10) }))
-    const fetched = await fetchDescriptorOverKrpc(asker)(target.endpoint)
-    assert.ok(fetched.bytes.length < 256, 'the answer is smaller than the query padding')
+    const served = target.links.counters().received.descriptorRequests
     const descriptor = await net.nodes[0]!.service.discovery.check(target.endpoint)
     assert.deepEqual(descriptor.nodeKey, target.nodeKey.publicKey)
+    assert.equal(target.links.counters().received.descriptorRequests, served + 1)
+  })
+
+  it('gives up on an endpoint where nothing answers', async () => {
+    const udp = createUdpNode({ bind: { host: '127.0.0.1', port: 0 }, log: silentLogger })
+    await udp.start()
+    try {
+      await assert.rejects(
+        net.nodes[0]!.service.discovery.check(udp.address()),
+        refusedWith('DESCRIPTOR_FETCH'),
+      )
+    } finally {
+      await udp.stop()
+    }
   })
 })
 

@@ -90,6 +90,10 @@ describe('fuzzing a node with 100,000 random and mutated datagrams', () => {
     const link = await peerLinks.connect(targetKey.publicKey, target.address())
     for (const size of [0, 1, 100, 1000]) link.send(new Uint8Array(size).fill(size & 0xff))
     await waitFor(() => seeds.length >= 7)
+    // A descriptor request and its answer (Noise NX), the other two overlay kinds.
+    targetLinks.serveDescriptor(() => new Uint8Array(180).fill(0xd5))
+    await peerLinks.fetchDescriptor(target.address())
+    await waitFor(() => seeds.length >= 9)
     const payload = encodeInitiationPayload({
       initiatorId: 0x01020304,
       resumeId: 0,
@@ -200,6 +204,10 @@ describe('fuzzing a node with 100,000 random and mutated datagrams', () => {
     )
     assert.ok(
       dropped.malformed > 0 && dropped.replayed > 0 && dropped.unknownLink > 0 && dropped.authFailed > 0,
+    )
+    assert.ok(
+      received.descriptorRequests > 0 && dropped.rateLimited > 0,
+      'descriptor requests reached the NX path',
     )
     assert.ok(heapGrowth < 32 * 1024 * 1024, `heap grew by ${heapGrowth} bytes`)
     assert.ok(targetLinks.list().length <= 2, 'no link appeared out of noise')

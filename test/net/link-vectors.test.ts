@@ -7,19 +7,32 @@ import { nobleBackend } from '../../bridge/crypto/noble.js'
 import {
   initiatorFinish,
   initiatorStart,
-  noiseNonce,
+  LINK_PROLOGUE,
   responderAccept,
   responderReply,
 } from '../../bridge/net/noise-nk.js'
+import { nxAnswer, nxRead, nxRequest } from '../../bridge/net/noise-nx.js'
+import { noiseNonce } from '../../bridge/net/noise-symmetric.js'
 import { Session } from '../../bridge/net/session.js'
+import { signDescriptor } from '../../bridge/wire/descriptor.js'
 import { WireError } from '../../bridge/wire/errors.js'
 import {
+  DESCRIPTOR_PAYLOAD_LENGTH,
+  DESCRIPTOR_REQUEST_LENGTH,
+  DESCRIPTOR_RESPONSE_LENGTH,
+  decodeDescriptorPayload,
+  decodeDescriptorRequest,
+  decodeDescriptorResponse,
   decodeInitiation,
   decodeInitiationPayload,
   decodeLinkMessage,
   decodeResponse,
   decodeResponsePayload,
   decodeTransport,
+  encodeDescriptorPayload,
+  encodeDescriptorRequest,
+  encodeDescriptorRequestPayload,
+  encodeDescriptorResponse,
   encodeInitiation,
   encodeInitiationPayload,
   encodeLinkMessage,
@@ -38,7 +51,7 @@ const text = (s: string) => new TextEncoder().encode(s)
 const wireError = (code: string) => (e: unknown) => e instanceof WireError && e.code === code
 
 for (const backend of [nativeBackend, nobleBackend] as CryptoBackend[]) {
-  describe(`Noise NK (${backend.name} backend)`, () => {
+  describe(`Noise NK and NX (${backend.name} backend)`, () => {
     it('reproduces the Cacophony vector Noise_NK_25519_ChaChaPoly_SHA256 (noise-c tests/vector/cacophony.txt)', () => {
       const prologue = hex('4a6f686e2047616c74') // "John Galt"
       const responderStatic = hex('4a3acbfdb163dec651dfa3194dece676d437029c62a408b4c5ea9114246e4893')
@@ -185,6 +198,73 @@ for (const backend of [nativeBackend, nobleBackend] as CryptoBackend[]) {
         'a6662082cf6f98c5d89d123dfb2ed0b6',
       )
     })
+
+    it('produces the descriptor request vectors of docs/protocol.md byte for byte', () => {
+      const node = identityFromSeed(seq(0x00), backend)
+      const descriptor = signDescriptor(
+        {
+          nodeKey: node.publicKey,
+          protocolVersion: 1,
+          capabilities: 3,
+          publishedAt: 1_700_000_000_000,
+          expiresAt: 1_700_010_800_000,
+          endpoints: [{ host: '192.0.2.7', port: 6881 }],
+        },
+        node.seed,
+        backend,
+      )
+      const payload = encodeDescriptorRequestPayload(0x0a0b0c0d)
+      const request = nxRequest(backend, seq(0x20), payload, LINK_PROLOGUE)
+      const requestBytes = encodeDescriptorRequest(request.ephemeral, payload)
+      assert.equal(
+        toHex(requestBytes),
+        '358072d6365880d1aeea329adf9121383851ed21a28e3b75e965d0d2cd166254' + '0a0b0c0d' + '00'.repeat(246),
+      )
+      const asked = decodeDescriptorRequest(requestBytes)
+      assert.equal(asked.requesterId, 0x0a0b0c0d)
+      const answer = nxAnswer(
+        backend,
+        node.x25519PrivateKey,
+        node.x25519PublicKey,
+        asked.ephemeral,
+        asked.payload,
+        seq(0x40),
+        encodeDescriptorPayload(descriptor),
+        LINK_PROLOGUE,
+      )
+      const response = encodeDescriptorResponse({ receiverId: asked.requesterId, ...answer })
+      assert.equal(
+        toHex(response),
+        '0a0b0c0d79a631eede1bf9c98f12032cdeadd0e7a079398fc786b88cc846ec89' +
+          'af85a51afa0ada9f82d9ab6fea78659714e16d8899fc27c55b780015b90bd025' +
+          '3c6650caa8187dcec5e9d6dd9d8ba83ad68f880c45dc7e0ff60d16274387cae9' +
+          'c7503d85f723339e98dbd2a1f6f32ef0f93193c536556c7493e3c3d56c626885' +
+          'c16beb5c5e0adab0b91075d5eabfdc831593dddf6ccecdebdec4a1b663788a09' +
+          'f30d43fc20be713be2a4e036a6a20e88d9397fc8d13bbe031fbcd8b5ac371acc' +
+          '9160ded4a7e70e3b0cf9017a39a4cb6447020e76bb07f5826d84b48c2c6325e6' +
+          '2c1608652ca954e1b1cc37541d9f8ca82fb5a5aac16c01fa4892869e149242c4' +
+          '7b5bb6c2072915d43b3524c63be612d4fc4b6216b951ea441d0e',
+      )
+      assert.equal(
+        toHex(answer.handshakeHash),
+        '3dca6cd03b4d527a1207af4864f8bc135fed2ff3376bdd7dc50b58ed302b53c2',
+      )
+      const decoded = decodeDescriptorResponse(response)
+      const read = nxRead(
+        backend,
+        request.state,
+        decoded.ephemeral,
+        decoded.sealedStatic,
+        decoded.sealedPayload,
+      )
+      assert.deepEqual(read.responderStatic, node.x25519PublicKey)
+      assert.deepEqual(decodeDescriptorPayload(read.payload), descriptor)
+      assert.deepEqual(read.handshakeHash, answer.handshakeHash)
+      const tampered = response.slice()
+      tampered[50]! ^= 1
+      const bad = decodeDescriptorResponse(tampered)
+      assert.throws(() => nxRead(backend, request.state, bad.ephemeral, bad.sealedStatic, bad.sealedPayload))
+    })
   })
 }
 
@@ -202,6 +282,22 @@ describe('link packet decoders', () => {
     assert.throws(() => decodeInitiationPayload(new Uint8Array(47)), wireError('WIRE_LENGTH'))
     assert.throws(() => decodeResponsePayload(new Uint8Array(5)), wireError('WIRE_LENGTH'))
     assert.throws(() => decodeLinkMessage(Uint8Array.of(0x02, 0)), wireError('WIRE_LENGTH'))
+    for (const n of [0, DESCRIPTOR_REQUEST_LENGTH - 1, DESCRIPTOR_REQUEST_LENGTH + 1]) {
+      assert.throws(() => decodeDescriptorRequest(new Uint8Array(n).fill(1)), wireError('WIRE_LENGTH'))
+      assert.throws(() => decodeDescriptorResponse(new Uint8Array(n).fill(1)), wireError('WIRE_LENGTH'))
+    }
+    assert.throws(
+      () => decodeDescriptorPayload(new Uint8Array(DESCRIPTOR_PAYLOAD_LENGTH - 1)),
+      wireError('WIRE_LENGTH'),
+    )
+    const overlong = new Uint8Array(DESCRIPTOR_PAYLOAD_LENGTH)
+    overlong.set([0x00, DESCRIPTOR_PAYLOAD_LENGTH - 1])
+    assert.throws(() => decodeDescriptorPayload(overlong), wireError('WIRE_LENGTH'))
+    assert.throws(
+      () => decodeDescriptorPayload(new Uint8Array(DESCRIPTOR_PAYLOAD_LENGTH)),
+      wireError('WIRE_LENGTH'),
+    )
+    assert.equal(DESCRIPTOR_RESPONSE_LENGTH, 282)
   })
 
   it('refuse anything that would read as KRPC, and bad link ids', () => {
@@ -218,6 +314,23 @@ describe('link packet decoders', () => {
       () => encodeInitiationPayload({ initiatorId: 0x64000001, resumeId: 0, resumeTag: new Uint8Array(16) }),
       wireError('WIRE_LINK_ID'),
     )
+  })
+
+  it('refuse descriptor requests that read as KRPC, bad requester ids and non-zero padding', () => {
+    const request = encodeDescriptorRequest(new Uint8Array(32).fill(1), encodeDescriptorRequestPayload(7))
+    const krpc = request.slice()
+    krpc[0] = 0x64
+    assert.throws(() => decodeDescriptorRequest(krpc), wireError('WIRE_FIRST_BYTE'))
+    const noId = request.slice()
+    noId.fill(0, 32, 36)
+    assert.throws(() => decodeDescriptorRequest(noId), wireError('WIRE_LINK_ID'))
+    const padded = request.slice()
+    padded[DESCRIPTOR_REQUEST_LENGTH - 1] = 1
+    assert.throws(() => decodeDescriptorRequest(padded), wireError('WIRE_PADDING'))
+    const payload = encodeDescriptorPayload(Uint8Array.of(1, 2, 3))
+    payload[DESCRIPTOR_PAYLOAD_LENGTH - 1] = 1
+    assert.throws(() => decodeDescriptorPayload(payload), wireError('WIRE_PADDING'))
+    assert.throws(() => encodeDescriptorRequestPayload(0x64000001), wireError('WIRE_LINK_ID'))
   })
 
   it('refuse non-zero padding, stray resume tags and unknown message types', () => {
