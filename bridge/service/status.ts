@@ -25,6 +25,8 @@ export interface XmppStatus {
   directTlsPort: number | null
   /** SHA-256 of the server certificate (DER), as colon-separated hex. */
   certificateSha256: string
+  /** Profanity and Pidgin show this one first when asking to trust the certificate. */
+  certificateSha1: string
 }
 
 export interface NetworkStatus {
@@ -57,5 +59,6 @@ export function xmppStatus(config: XmppConfig, server: XmppServer): XmppStatus {
     port: ports.starttls,
     directTlsPort: ports.directTls ?? null,
     certificateSha256: server.fingerprint,
+    certificateSha1: server.fingerprintSha1,
   }
 }

@@ -42,6 +42,8 @@ export interface XmppServer {
   ports(): { starttls: number; directTls?: number }
   /** SHA-256 fingerprint of the served certificate ("AA:BB:…"), for the web UI; set by start(). */
   readonly fingerprint: string
+  /** SHA-1 fingerprint ("AA:BB:…"): what Profanity and Pidgin show first when asking to trust it. */
+  readonly fingerprintSha1: string
   /** Observe server events (e.g. 'authenticated', to unlock an identity with ClientKey later). */
   on<K extends keyof XmppEvents>(name: K, listener: (event: XmppEvents[K]) => void): void
 }
@@ -128,6 +130,9 @@ export function createXmppServer(options: XmppServerOptions): XmppServer {
   return {
     get fingerprint() {
       return fingerprint
+    },
+    get fingerprintSha1() {
+      return fingerprintSha1
     },
     on(name, listener) {
       core.events.on(name, listener)

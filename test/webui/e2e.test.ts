@@ -167,6 +167,11 @@ describe('web UI in a real browser', () => {
       bridge.bridge.status().xmpp!.certificateSha256,
     )
     assert.match(bridge.bridge.status().xmpp!.certificateSha256, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/)
+    assert.equal(
+      await page.locator('.fingerprint-sha1').textContent(),
+      bridge.bridge.status().xmpp!.certificateSha1,
+    )
+    assert.match(bridge.bridge.status().xmpp!.certificateSha1, /^([0-9A-F]{2}:){19}[0-9A-F]{2}$/)
     assert.ok(await page.getByText('xmpp:alice@paranoim.localhost').isVisible())
     await screenshot(page, '02-account')
   })

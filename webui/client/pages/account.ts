@@ -80,10 +80,16 @@ function settingsTable(jid: string, xmpp: XmppStatus | null): HTMLElement {
       [
         'Certificate',
         h(
-          'span',
+          'div',
           {},
-          'if your client asks, accept it only when its SHA-256 fingerprint is ',
-          h('code', { class: 'fingerprint' }, xmpp.certificateSha256),
+          h('p', {}, 'If your client asks, accept it only when its fingerprint is one of these:'),
+          h('p', {}, 'SHA-256: ', h('code', { class: 'fingerprint' }, xmpp.certificateSha256)),
+          h(
+            'p',
+            {},
+            'SHA-1 (shown first by Profanity and Pidgin): ',
+            h('code', { class: 'fingerprint-sha1' }, xmpp.certificateSha1),
+          ),
         ),
       ],
     )
