@@ -1,11 +1,10 @@
-import { nicknameProblem } from '../../../bridge/service/identity-rules.js'
 import type { SessionInfo } from '../../shared/api-types.js'
 import { api, toBase64 } from '../api.js'
-import { field, h, notice } from '../dom.js'
+import { field, h } from '../dom.js'
 import { createSealedIdentity } from '../kdf.js'
-import { errorNotice, page } from '../layout.js'
+import { page } from '../layout.js'
 import { progressBar } from '../widgets.js'
-import { credentialFields, mayCreate } from './identity-form.js'
+import { credentialFields, mayCreate, onIdentitySubmit } from './identity-form.js'
 
 /** A new identity: the key pair is generated and sealed in this browser; only the sealed key is sent. */
 page('Create an identity', (main, session) => {
@@ -34,22 +33,9 @@ page('Create an identity', (main, session) => {
     ),
     form,
   )
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault()
-    const bad = nicknameProblem(nickname.value)
-    const problem = bad ? `nickname "${nickname.value}": ${bad}` : creds.problem()
-    if (problem) {
-      status.replaceChildren(notice('error', problem))
-      return
-    }
-    submit.disabled = true
-    try {
-      await create(session, nickname.value, creds.password(), creds.adminPassword(), status)
-      location.assign('/account?new=1')
-    } catch (err) {
-      status.replaceChildren(errorNotice(err))
-      submit.disabled = false
-    }
+  onIdentitySubmit({ form, nickname, creds, submit, status }, async () => {
+    await create(session, nickname.value, creds.password(), creds.adminPassword(), status)
+    location.assign('/account?new=1')
   })
 })
 

@@ -1,6 +1,7 @@
-import { MIN_PASSWORD_LENGTH } from '../../../bridge/service/identity-rules.js'
+import { MIN_PASSWORD_LENGTH, nicknameProblem } from '../../../bridge/service/identity-rules.js'
 import type { SessionInfo } from '../../shared/api-types.js'
 import { field, h, notice } from '../dom.js'
+import { errorNotice } from '../layout.js'
 
 /** Says why this visitor cannot create an identity now (see docs/webui.md), or returns true. */
 export function mayCreate(main: HTMLElement, session: SessionInfo): boolean {
@@ -57,4 +58,41 @@ export function credentialFields(session: SessionInfo) {
     password: () => password.value,
     adminPassword: () => (needsAdmin && admin.value ? admin.value : undefined),
   }
+}
+
+export interface IdentityForm {
+  form: HTMLFormElement
+  nickname: HTMLInputElement
+  creds: ReturnType<typeof credentialFields>
+  submit: HTMLButtonElement
+  status: HTMLElement
+}
+
+/**
+ * On submit: names a bad nickname or password first, then runs `action` with
+ * the button disabled; a failure is shown in the status area (through
+ * `describe`, default errorNotice) and the button enabled again.
+ */
+export function onIdentitySubmit(
+  parts: IdentityForm,
+  action: () => Promise<void>,
+  describe: (err: unknown) => HTMLElement = errorNotice,
+): void {
+  const { form, nickname, creds, submit, status } = parts
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault()
+    const bad = nicknameProblem(nickname.value)
+    const problem = bad ? `nickname "${nickname.value}": ${bad}` : creds.problem()
+    if (problem) {
+      status.replaceChildren(notice('error', problem))
+      return
+    }
+    submit.disabled = true
+    try {
+      await action()
+    } catch (err) {
+      status.replaceChildren(describe(err))
+      submit.disabled = false
+    }
+  })
 }

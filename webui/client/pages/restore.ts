@@ -1,12 +1,11 @@
 import jsqr from 'jsqr'
 import { backupFromFile, backupFromQrPayloads, backupFromText } from '../../../bridge/crypto/backup.js'
-import { nicknameProblem } from '../../../bridge/service/identity-rules.js'
 import { api, toBase64 } from '../api.js'
 import { field, h, notice } from '../dom.js'
 import { KdfError, openSealedKey } from '../kdf.js'
 import { errorNotice, page } from '../layout.js'
 import { progressBar } from '../widgets.js'
-import { credentialFields, mayCreate } from './identity-form.js'
+import { credentialFields, mayCreate, onIdentitySubmit } from './identity-form.js'
 
 type Source = 'text' | 'file' | 'qr'
 
@@ -35,24 +34,15 @@ page('Restore from a backup', (main, session) => {
     status,
   )
   main.append(form)
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault()
-    const bad = nicknameProblem(nickname.value)
-    const problem = bad ? `nickname "${nickname.value}": ${bad}` : creds.problem()
-    if (problem) {
-      status.replaceChildren(notice('error', problem))
-      return
-    }
-    submit.disabled = true
-    try {
+  onIdentitySubmit(
+    { form, nickname, creds, submit, status },
+    async () => {
       const blob = await source.read()
       await restore(blob, nickname.value, creds.password(), creds.adminPassword(), status)
       location.assign('/account')
-    } catch (err) {
-      status.replaceChildren(restoreError(err))
-      submit.disabled = false
-    }
-  })
+    },
+    restoreError,
+  )
 })
 
 function restoreError(err: unknown): HTMLElement {
