@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { ParanoimError } from '../errors.js'
+import { projectPath } from '../paths.js'
 import { EXIT, exitCodeFor } from './errors.js'
 
 const repeatable = (value: string, previous: string[]) => [...previous, value]
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
+  const pkg = JSON.parse(readFileSync(projectPath('package.json'), 'utf8'))
   return String(pkg.version)
 }
 

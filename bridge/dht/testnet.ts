@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../config/load.js'
 import type { Config } from '../config/schema.js'
 import type { CryptoBackend } from '../crypto/backend.js'
@@ -6,12 +5,13 @@ import { defaultBackend } from '../crypto/default-backend.js'
 import { generateIdentity } from '../crypto/identity.js'
 import { type Logger, silentLogger } from '../log.js'
 import type { Clock, Endpoint } from '../net/udp-node.js'
+import { projectPath } from '../paths.js'
 import type { DhtConfig } from './dht-node.js'
 import type { DhtServiceStatus } from './dht-service.js'
 import { type NetworkNode, startNetworkNode } from './network-node.js'
 
 /** config/testnet.toml: the testnet's relaxations (one /16, short timers). */
-export const TESTNET_CONFIG = fileURLToPath(new URL('../../config/testnet.toml', import.meta.url))
+export const TESTNET_CONFIG = projectPath('config', 'testnet.toml')
 const HOST = '127.0.0.1'
 
 export interface TestnetOptions {

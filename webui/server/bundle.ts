@@ -1,9 +1,9 @@
-import { dirname, join, relative, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join, relative } from 'node:path'
 import { build, type Plugin } from 'esbuild'
+import { projectPath } from '../../bridge/paths.js'
 import { PAGES } from './page-list.js'
 
-const clientDir = resolve(dirname(fileURLToPath(import.meta.url)), '../client')
+const clientDir = projectPath('webui', 'client')
 
 /**
  * bridge/crypto picks its default backend in default-backend.ts (node:crypto);

@@ -1,10 +1,9 @@
-import { dirname, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import express, { Router } from 'express'
+import { projectPath } from '../../bridge/paths.js'
 import { browserBundle } from './bundle.js'
 import { PAGES } from './page-list.js'
 
-const publicDir = resolve(dirname(fileURLToPath(import.meta.url)), '../public')
+const publicDir = projectPath('webui', 'public')
 
 /**
  * Every page is the same empty shell; its script builds the content from the
