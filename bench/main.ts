@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { formatTable } from '../bridge/text-table.js'
 import type { BenchRow, BenchSuite } from './harness.js'
 
 const dir = join(fileURLToPath(new URL('.', import.meta.url)), 'suites')
@@ -36,16 +37,7 @@ async function main(): Promise<void> {
     row.reference ? `${row.reference.label}: ${fmt(row.reference.value)}` : '',
     row.reference ? `×${fmt(row.value / row.reference.value)}` : '',
   ])
-  const header = ['suite', 'metric', 'value', 'unit', 'reference', 'ratio']
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)))
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd()
-  console.log(line(header))
-  console.log(line(widths.map((w) => '-'.repeat(w))))
-  for (const r of table) console.log(line(r))
+  console.log(formatTable(['suite', 'metric', 'value', 'unit', 'reference', 'ratio'], table))
 }
 
 await main()

@@ -123,6 +123,7 @@ export function createDhtNode(options: DhtNodeOptions): DhtNode {
   const log = options.log.child({ c: 'dht' })
   const id = options.id.slice()
   const bootstrap = config.bootstrap.map(parseHostPort)
+  const bootstrapOption = bootstrap.length > 0 ? bootstrap : false
   /** host:port → id of the routing-table node there (keepOneIdPerEndpoint keeps one per endpoint). */
   const idAt = new Map<string, Buffer>()
   let dht: DHT | undefined
@@ -139,14 +140,14 @@ export function createDhtNode(options: DhtNodeOptions): DhtNode {
       socket: udp.krpcSocket(),
       id: bytes(id),
       idLength: id.length,
-      bootstrap: bootstrap.length > 0 ? bootstrap : false,
+      bootstrap: bootstrapOption,
       k: config.k,
       concurrency: config.concurrency,
       timeout: config.queryTimeoutMs,
     })
     const created = new DHT({
       krpc: rpc,
-      bootstrap: bootstrap.length > 0 ? bootstrap : false,
+      bootstrap: bootstrapOption,
       verify: options.verify,
       maxAge: config.peerMaxAgeMs,
       maxValues: config.maxStoredValues,

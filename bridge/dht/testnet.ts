@@ -6,6 +6,7 @@ import { generateIdentity } from '../crypto/identity.js'
 import { type Logger, silentLogger } from '../log.js'
 import type { Clock, Endpoint } from '../net/udp-node.js'
 import { projectPath } from '../paths.js'
+import { formatTable } from '../text-table.js'
 import type { DhtConfig } from './dht-node.js'
 import type { DhtServiceStatus } from './dht-service.js'
 import { type NetworkNode, startNetworkNode } from './network-node.js'
@@ -182,11 +183,5 @@ export function formatTestnetStatus(rows: TestnetStatusRow[]): string {
     String(Object.values(r.refusals).reduce((a, b) => a + b, 0)),
     `${r.krpc.bytesIn}/${r.krpc.bytesOut}`,
   ])
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)))
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd()
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...table.map(line)].join('\n')
+  return formatTable(header, table)
 }

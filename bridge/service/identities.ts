@@ -51,6 +51,7 @@ export interface IdentityServiceOptions {
  */
 export class IdentityService {
   private readonly table: Table<IdentityRecord>
+  private readonly accounts: Accounts
   private readonly backend: CryptoBackend
   private readonly now: () => number
   private readonly log: Logger
@@ -59,6 +60,7 @@ export class IdentityService {
 
   constructor(private readonly options: IdentityServiceOptions) {
     this.table = identitiesTable(options.store)
+    this.accounts = new Accounts(options.store)
     this.backend = options.backend ?? defaultBackend
     this.now = options.now ?? Date.now
     this.log = options.log.child({ c: 'identities' })
@@ -92,7 +94,7 @@ export class IdentityService {
    * checked against the stored SCRAM keys as an XMPP PLAIN login would be.
    */
   async checkPassword(nickname: string, password: string): Promise<boolean> {
-    return (await new Accounts(this.options.store).checkPassword(nickname, password)) !== undefined
+    return (await this.accounts.checkPassword(nickname, password)) !== undefined
   }
 
   /** One identity by nickname; throws IdentityError IDENTITY_NOT_FOUND. */

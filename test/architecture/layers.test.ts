@@ -24,8 +24,8 @@ const RANK: Record<string, number> = {
   service: 8,
   cli: 9,
 }
-/** Usable from every layer: configuration, logging, the error root, project paths, typings. */
-const SHARED = new Set(['config', 'log.ts', 'errors.ts', 'paths.ts', 'types'])
+/** Usable from every layer: configuration, logging, the error root, project paths, text tables, typings. */
+const SHARED = new Set(['config', 'log.ts', 'errors.ts', 'paths.ts', 'text-table.ts', 'types'])
 /** What the web UI may import from bridge/. */
 const WEBUI_MAY_USE = new Set(['service', 'crypto', ...SHARED])
 

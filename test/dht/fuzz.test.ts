@@ -5,23 +5,11 @@ import { generateIdentity } from '../../bridge/crypto/index.js'
 import { startTestnet, type Testnet } from '../../bridge/dht/testnet.js'
 import { encodeBep44Signable } from '../../bridge/wire/bep44.js'
 import { encodeRecordValue, RecordKind } from '../../bridge/wire/record.js'
+import { prng } from '../fuzz-prng.js'
 import { FAST, signerOf } from './helpers.js'
 
 const DATAGRAMS = 20_000
 const SEED = Number(process.env.FUZZ_SEED ?? 0xd47)
-
-/** xorshift32: reproducible noise (FUZZ_SEED=… to replay a run). */
-function prng(seed: number): (n: number) => number {
-  let x = seed >>> 0 || 1
-  return (n) => {
-    x ^= x << 13
-    x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5
-    x >>>= 0
-    return x % n
-  }
-}
 
 const ascii = (s: string) => Buffer.from(s, 'latin1')
 

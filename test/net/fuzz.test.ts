@@ -13,23 +13,11 @@ import { createLinks, type LinkCounters, type Links } from '../../bridge/net/lin
 import { initiatorStart } from '../../bridge/net/noise-nk.js'
 import { createUdpNode, type UdpNode } from '../../bridge/net/udp-node.js'
 import { encodeInitiation, encodeInitiationPayload } from '../../bridge/wire/link.js'
+import { prng } from '../fuzz-prng.js'
 import { ManualClock, waitFor } from './helpers.js'
 
 const DATAGRAMS = 100_000
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed)
-
-/** xorshift32: reproducible noise (FUZZ_SEED=… to replay a run). */
-function prng(seed: number): (n: number) => number {
-  let x = seed >>> 0 || 1
-  return (n) => {
-    x ^= x << 13
-    x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5
-    x >>>= 0
-    return x % n
-  }
-}
 
 const KRPC_SEEDS = [
   'd1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe',

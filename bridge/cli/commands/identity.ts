@@ -6,6 +6,7 @@ import {
   IdentityService,
   sealedKeyFromBackup,
 } from '../../service/identities.js'
+import { formatTable } from '../../text-table.js'
 import { type CliContext, loadContext, withStore } from '../context.js'
 import { UsageError } from '../errors.js'
 import { makePrivateDir, readInputFile, writeNewPrivateFile } from '../files.js'
@@ -14,15 +15,6 @@ import { decodeQrPng, isPng, renderQrPng } from '../qr-png.js'
 
 function print(text: string): void {
   process.stdout.write(`${text}\n`)
-}
-
-/** Rows of columns, each column as wide as its widest cell. */
-function printTable(rows: string[][]): void {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)))
-  for (const row of rows) {
-    const cells = row.map((cell, column) => cell.padEnd(widths[column]!))
-    print(cells.join('  ').trimEnd())
-  }
 }
 
 function withPasswordOptions(command: Command): Command {
@@ -99,10 +91,8 @@ export function registerIdentityCommands(program: Command): void {
     .action(async (_options, command: Command) => {
       const list = await withIdentities(loadContext(command), (identities) => identities.list())
       if (list.length === 0) return print('no identities yet (create one with: paranoim identity create)')
-      printTable([
-        ['NICKNAME', 'ADDRESS', 'CREATED'],
-        ...list.map((i) => [i.nickname, i.address, new Date(i.createdAt).toISOString()]),
-      ])
+      const rows = list.map((i) => [i.nickname, i.address, new Date(i.createdAt).toISOString()])
+      print(formatTable(['NICKNAME', 'ADDRESS', 'CREATED'], rows, { rule: false }))
     })
 
   withPasswordOptions(
