@@ -17,25 +17,13 @@ for cmd in profanity tmux node; do
 done
 
 WORK=$(mktemp -d /tmp/paranoim-interop.XXXXXX)
-rm -rf "$ARTIFACTS" && mkdir -p "$ARTIFACTS"
+mkdir -p "$ARTIFACTS" && rm -f "$ARTIFACTS"/{profanity-*,bridge.log,run.txt} # not the other scripts' files
 exec > >(tee "$ARTIFACTS/run.txt") 2>&1
 TMUX_SOCKET="paranoim-interop-$$"
 BRIDGE_PID=""
 STATUS=1
-T() { tmux -L "$TMUX_SOCKET" "$@"; }
-
-# Saves `who`'s current Profanity window as text (and PNG when ImageMagick is there) under `name`.
-screenshot() {
-  local who=$1 name=$2
-  T capture-pane -p -t "$who" 2>/dev/null | grep -v '^\s*$' >"$ARTIFACTS/$name.txt" || true
-  if command -v convert >/dev/null && [ -s "$ARTIFACTS/$name.txt" ]; then
-    local lines cols
-    lines=$(wc -l <"$ARTIFACTS/$name.txt")
-    cols=$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$ARTIFACTS/$name.txt")
-    convert -size $((cols * 8 + 20))x$((lines * 16 + 20)) xc:'#101010' -fill '#d8d8d8' -font DejaVu-Sans-Mono \
-      -pointsize 13 -annotate +10+18 "$(cat "$ARTIFACTS/$name.txt")" "$ARTIFACTS/$name.png" 2>/dev/null || true
-  fi
-}
+# shellcheck source=interop-lib.sh
+source "$ROOT/scripts/interop-lib.sh"
 
 save_artifacts() {
   for who in alice bob; do
@@ -65,21 +53,6 @@ fail() {
   echo "--- bridge log (tail):" >&2; tail -5 "$WORK/bridge.log" >&2 || true
   exit 1
 }
-
-# How many times `text` is on `who`'s screen.
-seen() { T capture-pane -p -J -t "$1" | grep -cF -- "$2" || true; }
-
-# Waits until `text` is on `who`'s screen at least `count` times (default 1).
-wait_for() {
-  local who=$1 text=$2 count=${3:-1} deadline=$((SECONDS + STEP_TIMEOUT))
-  while [ "$(seen "$who" "$text")" -lt "$count" ]; do
-    [ $SECONDS -lt $deadline ] || fail "$who never saw: $text"
-    sleep 0.2
-  done
-  echo "ok: $who sees \"$text\""
-}
-
-say() { T send-keys -t "$1" -l -- "$2"; T send-keys -t "$1" Enter; }
 
 # Three free loopback ports (held together so they differ, then released for the bridge).
 read -r XMPP_PORT TLS_PORT WEB_PORT < <(node -e '

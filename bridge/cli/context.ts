@@ -19,15 +19,15 @@ export interface CliContext {
   log: Logger
 }
 
-/** Defaults ← --config files in order ← --set ← --data-dir / --log-level. */
-export function loadContext(command: Command): CliContext {
+/** Defaults ← `baseFiles` ← --config files in order ← --set ← --data-dir / --log-level. */
+export function loadContext(command: Command, { baseFiles = [] as string[] } = {}): CliContext {
   const options = command.optsWithGlobals<GlobalOptions>()
   const flags = mergeLayers(
     parseOverrides(options.set),
     options.dataDir === undefined ? {} : { store: { dataDir: options.dataDir } },
     options.logLevel === undefined ? {} : { log: { level: options.logLevel } },
   )
-  const config = loadConfig({ files: options.config, overrides: flags })
+  const config = loadConfig({ files: [...baseFiles, ...options.config], overrides: flags })
   return { config, dataDir: resolveDataDir(config, process.env), log: createLogger(config.log) }
 }
 

@@ -1,4 +1,5 @@
 import { registerAccountCommands } from './commands/account.js'
+import { registerDemoCommand } from './commands/demo.js'
 import { registerIdentityCommands } from './commands/identity.js'
 import { registerStartCommand } from './commands/start.js'
 import { registerTestnetCommand } from './commands/testnet.js'
@@ -10,5 +11,6 @@ registerStartCommand(program)
 registerIdentityCommands(program)
 registerAccountCommands(program)
 registerTestnetCommand(program)
+registerDemoCommand(program)
 
 process.exitCode = await runProgram(program, process.argv)

@@ -47,7 +47,10 @@ function promptHidden(question: string): Promise<string> {
  * The password for this command. `confirm` asks twice at the prompt (for a
  * new password); files and stdin are taken as given.
  */
-export async function readPassword(options: PasswordOptions, { confirm = false } = {}): Promise<string> {
+export async function readPassword(
+  options: PasswordOptions,
+  { confirm = false, prompt = 'Password: ' } = {},
+): Promise<string> {
   if (options.passwordFile && options.passwordStdin) {
     throw new UsageError('give either --password-file or --password-stdin, not both')
   }
@@ -63,8 +66,8 @@ export async function readPassword(options: PasswordOptions, { confirm = false }
   if (!process.stdin.isTTY) {
     throw new UsageError('no terminal to ask the password on; use --password-file FILE or --password-stdin')
   }
-  const password = await promptHidden('Password: ')
-  if (confirm && (await promptHidden('Password again: ')) !== password) {
+  const password = await promptHidden(prompt)
+  if (confirm && (await promptHidden(`${prompt.replace(/: $/, '')} again: `)) !== password) {
     throw new UsageError('the two passwords differ')
   }
   return password

@@ -1,7 +1,10 @@
 import { z } from 'zod'
 import { dhtSection } from './sections/dht.js'
+import { gatewaySection } from './sections/gateway.js'
 import { identitySection } from './sections/identity.js'
 import { logSection } from './sections/log.js'
+import { mailboxSection } from './sections/mailbox.js'
+import { messagingSection } from './sections/messaging.js'
 import { netSection } from './sections/net.js'
 import { onionSection } from './sections/onion.js'
 import { storeSection } from './sections/store.js'
@@ -21,6 +24,9 @@ export const configSchema = z.strictObject({
   net: netSection,
   dht: dhtSection,
   onion: onionSection,
+  messaging: messagingSection,
+  mailbox: mailboxSection,
+  gateway: gatewaySection,
   xmpp: xmppSection,
 })
 

@@ -28,6 +28,22 @@ const { Point } = ed25519
 const Fn = Point.Fn
 const MAX_PERIOD = Number.MAX_SAFE_INTEGER
 
+/**
+ * The two domain strings of one use of blinding. Rendezvous records and
+ * mailboxes blind the same identity for the same period with different
+ * domains, so a record key and a mailbox key cannot be linked to each other.
+ */
+export interface BlindingDomains {
+  factor: string
+  nonce: string
+}
+
+export const RENDEZVOUS_BLINDING: BlindingDomains = { factor: DOMAIN.blindFactor, nonce: DOMAIN.blindNonce }
+export const MAILBOX_BLINDING: BlindingDomains = {
+  factor: DOMAIN.mailboxBlindFactor,
+  nonce: DOMAIN.mailboxBlindNonce,
+}
+
 export interface BlindedSigner {
   readonly publicKey: Uint8Array
   readonly period: number
@@ -43,10 +59,13 @@ function periodBytes(period: number): Uint8Array {
 
 const scalarOf = (hash64: Uint8Array) => Fn.create(bytesToNumberLE(hash64))
 
-function blindFactor(publicKey: Uint8Array, period: number, backend: CryptoBackend): bigint {
-  const h = scalarOf(
-    backend.sha512(concatBytes(utf8ToBytes(DOMAIN.blindFactor), publicKey, periodBytes(period))),
-  )
+function blindFactor(
+  publicKey: Uint8Array,
+  period: number,
+  backend: CryptoBackend,
+  domains: BlindingDomains,
+): bigint {
+  const h = scalarOf(backend.sha512(concatBytes(utf8ToBytes(domains.factor), publicKey, periodBytes(period))))
   if (h === 0n) throw new CryptoError('blinding factor is zero') // probability 2^-252
   return h
 }
@@ -56,6 +75,7 @@ export function blindPublicKey(
   publicKey: Uint8Array,
   period: number,
   backend: CryptoBackend = defaultBackend,
+  domains: BlindingDomains = RENDEZVOUS_BLINDING,
 ): Uint8Array {
   assertBytes(publicKey, 'publicKey', 32)
   let point: InstanceType<typeof Point>
@@ -64,7 +84,7 @@ export function blindPublicKey(
   } catch (cause) {
     throw new CryptoError('publicKey is not a valid Ed25519 point', 'CRYPTO_INVALID_KEY', { cause })
   }
-  return point.multiply(blindFactor(publicKey, period, backend)).toBytes()
+  return point.multiply(blindFactor(publicKey, period, backend, domains)).toBytes()
 }
 
 /** Signs as the blinded key of `identity` for `period`; the signatures verify with plain Ed25519. */
@@ -72,14 +92,15 @@ export function blindedSigner(
   identity: Identity,
   period: number,
   backend: CryptoBackend = defaultBackend,
+  domains: BlindingDomains = RENDEZVOUS_BLINDING,
 ): BlindedSigner {
   if (typeof identity !== 'object' || identity === null) throw new CryptoError('identity must be an Identity')
   assertBytes(identity.seed, 'identity.seed', 32)
   const expanded = ed25519.utils.getExtendedPublicKey(identity.seed)
-  const blindedScalar = Fn.mul(expanded.scalar, blindFactor(expanded.pointBytes, period, backend))
+  const blindedScalar = Fn.mul(expanded.scalar, blindFactor(expanded.pointBytes, period, backend, domains))
   const publicKey = Point.BASE.multiply(blindedScalar).toBytes()
   const noncePrefix = backend
-    .sha512(concatBytes(utf8ToBytes(DOMAIN.blindNonce), expanded.prefix, periodBytes(period)))
+    .sha512(concatBytes(utf8ToBytes(domains.nonce), expanded.prefix, periodBytes(period)))
     .slice(0, 32)
   return {
     publicKey,

@@ -31,6 +31,26 @@ export const DOMAIN = {
   onionHopKeys: 'paranoim/v1/onion-hop-keys',
   /** onion/relay.ts: an intro auth key's signature registering one circuit at an intro point. */
   introRegister: 'paranoim/v1/intro-register',
+  /** messaging/envelope-noise.ts: the Noise prologue of every end-to-end envelope (with version and recipient). */
+  envelopePrologue: 'paranoim/v1/envelope',
+  /** messaging/prekeys.ts: a prekey's id = SHA-256(this ‖ prekey public key)[0..8]. */
+  envelopePrekeyId: 'paranoim/v1/envelope-prekey-id',
+  /** blind.ts (MAILBOX_BLINDING): the blinding factor of a mailbox key (unlinkable to the rendezvous key of the period). */
+  mailboxBlindFactor: 'paranoim/v1/mailbox-blind-factor',
+  /** blind.ts (MAILBOX_BLINDING): the nonce prefix of signatures by a mailbox key. */
+  mailboxBlindNonce: 'paranoim/v1/mailbox-blind-nonce',
+  /** onion/mailbox-address.ts: mailbox id = SHA-256(this ‖ blinded mailbox key)[0..20], in the DHT id space. */
+  mailboxId: 'paranoim/v1/mailbox-id',
+  /** wire/mailbox.ts: an item's id = SHA-256(this ‖ item bytes)[0..16] (the same at every holder). */
+  mailboxItemId: 'paranoim/v1/mailbox-item-id',
+  /** crypto/stamp.ts: the proof-of-work hash of a deposit (mailbox id, item hash, expiry, nonce). */
+  mailboxStamp: 'paranoim/v1/mailbox-stamp',
+  /** wire/mailbox.ts: a mailbox key's signature over the holder circuit's binding authorizing a FETCH. */
+  mailboxFetch: 'paranoim/v1/mailbox-fetch',
+  /** wire/mailbox.ts: a mailbox key's signature over the circuit binding and item ids of an ACK. */
+  mailboxAck: 'paranoim/v1/mailbox-ack',
+  /** service/login-unlock.ts: HKDF info of the key that wraps an identity's seed under its SCRAM ClientKey. */
+  xmppUnlock: 'paranoim/v1/xmpp-unlock',
 } as const
 
 export type Domain = (typeof DOMAIN)[keyof typeof DOMAIN]

@@ -33,6 +33,11 @@ export interface TestnetOptions {
   /** Every node's clock (tests move time across period boundaries); default the system clock. */
   clock?: Clock
   log?: Logger
+  /**
+   * Runs more layers on each node as it starts (the onion router: see
+   * bridge/onion/testnet-relays.ts); the returned function stops them.
+   */
+  attach?: (node: NetworkNode) => () => void
   /** Called after each node joined. */
   onProgress?: (progress: { joined: number; total: number; node: TestnetNode }) => void
 }
@@ -90,6 +95,7 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
       backend,
       log: log.child({ node: index }),
     })
+    const detach = options.attach?.(started)
     const node: TestnetNode = {
       ...started,
       index,
@@ -98,6 +104,7 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
       async stop() {
         if (!node.running) return
         node.running = false
+        detach?.()
         await started.stop()
       },
     }

@@ -15,6 +15,8 @@ export type OnionErrorCode =
   | 'INTRODUCE_FAILED'
   /** A payload larger than one relay message. */
   | 'TOO_LARGE'
+  /** A mailbox holder answered a request with a refusal (its status is in the message). */
+  | 'MAILBOX_REFUSED'
 
 /** A circuit or introduction could not be built, used or completed. */
 export class OnionError extends ParanoimError {

@@ -27,11 +27,17 @@ export class Introducer {
   readonly #options: IntroducerOptions
   readonly #circuits = new Map<string, OriginCircuit>()
   readonly #timer: NodeJS.Timeout
+  #stopped = false
 
   constructor(options: IntroducerOptions) {
     this.#options = options
     this.#timer = setInterval(() => void this.testCircuits(), options.config.testIntervalMs)
     this.#timer.unref()
+  }
+
+  /** Outbound circuits kept (one per intro point recently used). */
+  get circuitCount(): number {
+    return this.#circuits.size
   }
 
   /** Tunnel tests of the kept circuits: a circuit that fails is scored against its relays and dropped. */
@@ -52,6 +58,7 @@ export class Introducer {
   /** Hands `payload` to one of the record's intro points; resolves with the one that accepted it. */
   async send(record: RendezvousRecord, payload: Uint8Array): Promise<IntroPointInfo> {
     const { router } = this.#options
+    if (this.#stopped) throw new OnionError('INTRODUCE_FAILED', 'the onion service is stopped')
     if (record.validUntil <= router.now()) throw new OnionError('INTRODUCE_FAILED', 'the record has expired')
     const errors: string[] = []
     for (const intro of this.#shuffled(record.introPoints)) {
@@ -74,6 +81,7 @@ export class Introducer {
   }
 
   stop(): void {
+    this.#stopped = true
     clearInterval(this.#timer)
     for (const circuit of this.#circuits.values()) circuit.destroy()
     this.#circuits.clear()
@@ -102,6 +110,11 @@ export class Introducer {
       if (error instanceof CircuitBuildError)
         directory.report(targetId(path[error.failedHop]!), -config.failurePenalty)
       throw error
+    }
+    // Built while stopping: nothing may keep it (or its timers) alive.
+    if (this.#stopped) {
+      circuit.destroy()
+      throw new OnionError('INTRODUCE_FAILED', 'the onion service is stopped')
     }
     circuit.once('closed', () => {
       if (this.#circuits.get(key) === circuit) this.#circuits.delete(key)

@@ -12,6 +12,7 @@ import { CircuitTable } from './circuit-table.js'
 import { newOnionCounters, type OnionCounters } from './counters.js'
 import { CircuitBuildError, OnionError } from './errors.js'
 import type { CircuitHost, RelayTarget, Slot } from './host.js'
+import type { MailboxHandler } from './mailbox-holder.js'
 import { OriginCircuit } from './origin-circuit.js'
 import { Relay, type RelayObserver } from './relay.js'
 
@@ -26,6 +27,8 @@ export interface OnionRouterOptions {
   backend?: CryptoBackend
   /** Tests only: sees every byte string this node handles as a relay after removing its layer. */
   observeRelay?: RelayObserver
+  /** Keeps mailbox items for others (docs/protocol.md "Mailboxes"); without it the relay answers `unknown`. */
+  mailbox?: MailboxHandler
 }
 
 /**
@@ -56,7 +59,7 @@ export class OnionRouter implements CircuitHost {
     this.#links = options.links
     this.#clock = options.clock
     this.#log = options.log.child({ c: 'onion' })
-    this.relay = new Relay(this, options.nodeKey, options.observeRelay)
+    this.relay = new Relay(this, options.nodeKey, options.observeRelay, options.mailbox)
     this.nodeId = relayId(options.nodeKey.publicKey)
   }
 

@@ -107,6 +107,12 @@ export class OnionService extends EventEmitter<OnionServiceEvents> {
     return this.#introducer.pathTo(intro)
   }
 
+  /** Hosted identities' inbound tunnels (one per intro point) and the outbound circuits kept, for status pages. */
+  counts(): { inbound: number; outbound: number; introPoints: number } {
+    const intros = [...this.#hosted.values()].reduce((sum, t) => sum + t.introPoints().length, 0)
+    return { inbound: intros, outbound: this.#introducer.circuitCount, introPoints: intros }
+  }
+
   stop(): void {
     for (const tunnels of this.#hosted.values()) tunnels.stop()
     this.#hosted.clear()

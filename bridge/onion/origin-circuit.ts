@@ -4,6 +4,7 @@ import { signWithDomain } from '../crypto/sign.js'
 import type { Link } from '../net/link.js'
 import { ReplayWindow } from '../net/replay-window.js'
 import { type Cell, DestroyReason } from '../wire/cell.js'
+import type { MailboxItem, MailboxResult } from '../wire/mailbox.js'
 import {
   decodeRelayMessage,
   encodeRelayMessage,
@@ -29,6 +30,8 @@ interface Waiter {
 export interface OriginCircuitEvents {
   /** An INTRODUCE for the intro key registered on this circuit: the sender's sealed payload. */
   introduced: [payload: Uint8Array]
+  /** An item a mailbox holder at the end sends in answer to a FETCH, before its result. */
+  mailboxItem: [item: MailboxItem]
   closed: [reason: number]
 }
 
@@ -139,6 +142,26 @@ export class OriginCircuit extends EventEmitter<OriginCircuitEvents> {
       throw new OnionError('INTRODUCE_FAILED', `the intro point refused (status ${reply.status})`)
   }
 
+  /**
+   * A mailbox request to the end (a holder): resolves with the items it sent
+   * and its result. One at a time per circuit: items are not tagged by request.
+   */
+  async mailbox(
+    request: Extract<RelayMessage, { command: 'mailboxDeposit' | 'mailboxFetch' | 'mailboxAck' }>,
+  ): Promise<{ items: MailboxItem[]; result: MailboxResult }> {
+    const items: MailboxItem[] = []
+    const collect = (item: MailboxItem) => items.push(item)
+    this.on('mailboxItem', collect)
+    try {
+      const reply = this.#await((r) => 'command' in r && r.command === 'mailboxResult', 'MAILBOX_RESULT')
+      this.send(request)
+      const { result } = (await reply) as Extract<RelayMessage, { command: 'mailboxResult' }>
+      return { items, result }
+    } finally {
+      this.off('mailboxItem', collect)
+    }
+  }
+
   /** Seals one relay message to the end and wraps it in every hop's layer. */
   send(message: RelayMessage): void {
     if (this.closed || this.hops.length === 0)
@@ -192,6 +215,7 @@ export class OriginCircuit extends EventEmitter<OriginCircuitEvents> {
     }
     this.#window.record(sequence)
     if (message.command === 'introduced') this.emit('introduced', message.data)
+    else if (message.command === 'mailboxItem') this.emit('mailboxItem', message.item)
     else this.#settle(message)
   }
 

@@ -5,6 +5,7 @@ import type { Link } from '../net/link.js'
 import { ReplayWindow } from '../net/replay-window.js'
 import type { Endpoint } from '../net/udp-node.js'
 import { type Cell, DestroyReason } from '../wire/cell.js'
+import { type MailboxResult, MailboxStatus } from '../wire/mailbox.js'
 import {
   decodeRelayMessage,
   encodeRelayMessage,
@@ -14,6 +15,7 @@ import {
 import type { CircuitHost } from './host.js'
 import { sequenceStart } from './host.js'
 import { applyLayer, openEnd, sealEnd } from './layers.js'
+import type { MailboxHandler } from './mailbox-holder.js'
 import { type HopKeys, hopRespond } from './ntor.js'
 
 type CellOf<C extends Cell['command']> = Extract<Cell, { command: C }>
@@ -56,7 +58,8 @@ function sameKey(a: Uint8Array, b: Uint8Array): boolean {
 /**
  * The relay role (docs/protocol.md "Onion" → "Relays"): answers CREATE,
  * peels or adds its layer and forwards, extends circuits on EXTEND, and
- * serves as an intro point (joins a registered circuit and an introducing one).
+ * serves as an intro point (joins a registered circuit and an introducing one)
+ * and, with a mailbox holder, as a mailbox holder at the end of circuits.
  */
 export class Relay {
   readonly #host: CircuitHost
@@ -64,11 +67,13 @@ export class Relay {
   readonly #circuits = new Set<RelayCircuit>()
   readonly #intros = new Map<string, RelayCircuit>()
   readonly #observe: RelayObserver | undefined
+  readonly #mailbox: MailboxHandler | undefined
 
-  constructor(host: CircuitHost, nodeKey: Identity, observe?: RelayObserver) {
+  constructor(host: CircuitHost, nodeKey: Identity, observe?: RelayObserver, mailbox?: MailboxHandler) {
     this.#host = host
     this.#nodeKey = nodeKey
     this.#observe = observe
+    this.#mailbox = mailbox
   }
 
   get circuitCount(): number {
@@ -280,6 +285,11 @@ export class Relay {
       case 'introduce':
         this.#introduce(circuit, message.authKey, message.payload)
         return
+      case 'mailboxDeposit':
+      case 'mailboxFetch':
+      case 'mailboxAck':
+        this.#mailboxRequest(circuit, message)
+        return
       default:
         // DATA and replies have no meaning at a relay: the builder is confused or hostile.
         this.#host.counters.dropped.protocol++
@@ -352,6 +362,42 @@ export class Relay {
     this.#host.counters.introductions++
     this.#sendBackward(target, { command: 'introduced', data: payload })
     this.#sendBackward(from, { command: 'introduceAck', status: IntroduceStatus.ok })
+  }
+
+  /**
+   * A mailbox request, answered on the same circuit once the holder is done
+   * (FETCH: its items, then the result). The holder never learns who asks:
+   * the circuit's builder is behind its other hops.
+   */
+  #mailboxRequest(
+    circuit: RelayCircuit,
+    message: Extract<RelayMessage, { command: 'mailboxDeposit' | 'mailboxFetch' | 'mailboxAck' }>,
+  ): void {
+    const holder = this.#mailbox
+    const answer = (items: RelayMessage[], result: MailboxResult): void => {
+      if (circuit.closed) return
+      for (const item of items) this.#sendBackward(circuit, item)
+      this.#sendBackward(circuit, { command: 'mailboxResult', result })
+    }
+    if (!holder) {
+      answer([], { status: MailboxStatus.unknown, sent: 0, more: 0 })
+      return
+    }
+    const binding = circuit.keys.binding.slice()
+    const work =
+      message.command === 'mailboxDeposit'
+        ? holder.deposit(message.deposit).then((result) => ({ items: [], result }))
+        : message.command === 'mailboxFetch'
+          ? holder.fetch(message.fetch, binding)
+          : holder.ack(message.ack, binding).then((result) => ({ items: [], result }))
+    work.then(
+      ({ items, result }) =>
+        answer(
+          items.map((item) => ({ command: 'mailboxItem', item })),
+          result,
+        ),
+      () => answer([], { status: MailboxStatus.unavailable, sent: 0, more: 0 }),
+    )
   }
 
   /** A message this hop originates as the circuit's end: sealed to the builder, then its own layer. */

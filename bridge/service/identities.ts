@@ -10,6 +10,7 @@ import {
   defaultBackend,
   encodeAddress,
   generateIdentity,
+  type Identity,
   inspectSealedKey,
   openPrivateKey,
   sealPrivateKey,
@@ -19,6 +20,7 @@ import { type IdentityRecord, identitiesTable, type Store, type Table } from '..
 import { Accounts, credentialsTable, setAccountPassword } from '../xmpp/accounts.js'
 import { IdentityError } from './errors.js'
 import { MIN_PASSWORD_LENGTH, nicknameProblem } from './identity-rules.js'
+import { LoginUnlock } from './login-unlock.js'
 
 export interface IdentitySummary {
   nickname: string
@@ -52,6 +54,7 @@ export interface IdentityServiceOptions {
 export class IdentityService {
   private readonly table: Table<IdentityRecord>
   private readonly accounts: Accounts
+  private readonly loginUnlock: LoginUnlock
   private readonly backend: CryptoBackend
   private readonly now: () => number
   private readonly log: Logger
@@ -61,6 +64,7 @@ export class IdentityService {
   constructor(private readonly options: IdentityServiceOptions) {
     this.table = identitiesTable(options.store)
     this.accounts = new Accounts(options.store)
+    this.loginUnlock = new LoginUnlock(options.store, options.backend)
     this.backend = options.backend ?? defaultBackend
     this.now = options.now ?? Date.now
     this.log = options.log.child({ c: 'identities' })
@@ -68,18 +72,16 @@ export class IdentityService {
 
   async create(nickname: string, password: string): Promise<IdentitySummary> {
     checkNickname(nickname)
-    if (password.length < MIN_PASSWORD_LENGTH) {
-      throw new IdentityError(
-        'IDENTITY_PASSWORD_TOO_SHORT',
-        `the password needs at least ${MIN_PASSWORD_LENGTH} characters`,
-      )
-    }
+    checkPasswordLength(password)
     return this.serial(async () => {
       await this.checkNicknameFree(nickname)
       const identity = generateIdentity(this.backend)
-      const sealedKey = await sealPrivateKey(identity, password, this.options.kdf, this.backend)
-      identity.seed.fill(0)
-      return this.add(nickname, encodeAddress(identity.publicKey), sealedKey, password, 'identity created')
+      try {
+        const sealedKey = await sealPrivateKey(identity, password, this.options.kdf, this.backend)
+        return await this.add(nickname, identity, sealedKey, password, 'identity created')
+      } finally {
+        identity.seed.fill(0)
+      }
     })
   }
 
@@ -134,8 +136,53 @@ export class IdentityService {
         )
       }
       await this.checkNicknameFree(nickname)
-      await this.verifyPassword(sealedKey, password)
-      return this.add(nickname, address, sealedKey, password, 'identity imported')
+      const identity = await openPrivateKey(sealedKey, password, this.backend)
+      try {
+        return await this.add(nickname, identity, sealedKey, password, 'identity imported')
+      } finally {
+        identity.seed.fill(0)
+      }
+    })
+  }
+
+  /**
+   * The identity's key, opened with its password (scrypt: about a second).
+   * Also refreshes the copy a Jabber login opens. Throws WrongPasswordError.
+   */
+  async open(nickname: string, password: string): Promise<Identity> {
+    const [, record] = await this.find(nickname)
+    const identity = await openPrivateKey(record.sealedKey, password, this.backend)
+    const clientKeys = await this.accounts.clientKeys(nickname, password)
+    if (clientKeys) await this.loginUnlock.wrap(nickname, identity, clientKeys)
+    return identity
+  }
+
+  /**
+   * The identity's key from a Jabber login's SCRAM ClientKey (the
+   * `authenticated` event), or undefined when no copy opens with it.
+   */
+  openAtLogin(nickname: string, clientKey: Uint8Array): Promise<Identity | undefined> {
+    return this.loginUnlock.open(nickname, clientKey)
+  }
+
+  /**
+   * Changes an identity's password everywhere it is used: the sealed key, the
+   * XMPP account and the login copy. Backups made before stay sealed with the
+   * old password.
+   */
+  changePassword(nickname: string, current: string, next: string): Promise<void> {
+    checkPasswordLength(next)
+    return this.serial(async () => {
+      const [address, record] = await this.find(nickname)
+      const identity = await openPrivateKey(record.sealedKey, current, this.backend)
+      try {
+        const sealedKey = await sealPrivateKey(identity, next, this.options.kdf, this.backend)
+        await this.table.put(address, { ...record, sealedKey })
+        await this.setLogin(nickname, identity, next)
+      } finally {
+        identity.seed.fill(0)
+      }
+      this.log.info({ nickname, address }, 'password changed')
     })
   }
 
@@ -153,6 +200,7 @@ export class IdentityService {
       await this.options.store.batch([
         this.table.delOp(address),
         credentialsTable(this.options.store).delOp(nickname),
+        ...this.loginUnlock.delOps(nickname),
       ])
       this.log.info({ nickname, address }, 'identity deleted')
       return summary(address, record)
@@ -161,17 +209,25 @@ export class IdentityService {
 
   private async add(
     nickname: string,
-    address: string,
+    identity: Identity,
     sealedKey: Uint8Array,
     password: string,
     event: string,
   ) {
+    const address = encodeAddress(identity.publicKey)
     const record: IdentityRecord = { nickname, sealedKey, createdAt: this.now() }
     await this.table.put(address, record)
-    // The identity's password is also its XMPP password (kept as SCRAM keys only).
-    await setAccountPassword(this.options.store, nickname, password)
+    await this.setLogin(nickname, identity, password)
     this.log.info({ nickname, address }, event)
     return summary(address, record)
+  }
+
+  /** The identity's password is also its XMPP password (kept as SCRAM keys only), and a login opens the key. */
+  private async setLogin(nickname: string, identity: Identity, password: string): Promise<void> {
+    await setAccountPassword(this.options.store, nickname, password)
+    const clientKeys = await this.accounts.clientKeys(nickname, password)
+    if (!clientKeys) throw new Error('stored SCRAM keys do not match the password just set')
+    await this.loginUnlock.wrap(nickname, identity, clientKeys)
   }
 
   private async find(nickname: string): Promise<[string, IdentityRecord]> {
@@ -197,6 +253,15 @@ export class IdentityService {
     const run = this.queue.then(task, task)
     this.queue = run.catch(() => {})
     return run
+  }
+}
+
+function checkPasswordLength(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new IdentityError(
+      'IDENTITY_PASSWORD_TOO_SHORT',
+      `the password needs at least ${MIN_PASSWORD_LENGTH} characters`,
+    )
   }
 }
 

@@ -32,12 +32,14 @@ export interface XmppStatus {
 export interface NetworkStatus {
   /** Nodes in the DHT routing table. */
   peers: number
+  /** Relays in this node's directory (candidates for tunnel hops). */
+  relays: number
   tunnels: { inbound: number; outbound: number }
   introPoints: number
   /** Messages waiting to be delivered. */
   outbox: number
-  /** Sealed envelopes this node keeps for others' offline recipients. */
-  mailboxHeld: number
+  /** Sealed envelopes this node keeps for others' offline recipients; null until mailboxes exist (issue 7). */
+  mailboxHeld: number | null
 }
 
 /** A contact or a pending request of one identity. */

@@ -1,4 +1,21 @@
 import { CELL_BODY_LENGTH, KEY_LENGTH, OnionWireError } from './cell.js'
+import {
+  decodeAck,
+  decodeDeposit,
+  decodeFetch,
+  decodeItem,
+  decodeResult,
+  encodeAck,
+  encodeDeposit,
+  encodeFetch,
+  encodeItem,
+  encodeResult,
+  type MailboxAck,
+  type MailboxDeposit,
+  type MailboxFetch,
+  type MailboxItem,
+  type MailboxResult,
+} from './mailbox.js'
 
 /**
  * What a RELAY cell carries once every hop layer is off and the end-to-end
@@ -28,6 +45,11 @@ export const RelayCommand = {
   introduce: 8,
   introduceAck: 9,
   introduced: 10,
+  mailboxDeposit: 11,
+  mailboxFetch: 12,
+  mailboxAck: 13,
+  mailboxItem: 14,
+  mailboxResult: 15,
 } as const
 export type RelayCommandName = keyof typeof RelayCommand
 
@@ -41,6 +63,11 @@ export type RelayMessage =
   | { command: 'introRegistered' }
   | { command: 'introduce'; authKey: Uint8Array; payload: Uint8Array }
   | { command: 'introduceAck'; status: number }
+  | { command: 'mailboxDeposit'; deposit: MailboxDeposit }
+  | { command: 'mailboxFetch'; fetch: MailboxFetch }
+  | { command: 'mailboxAck'; ack: MailboxAck }
+  | { command: 'mailboxItem'; item: MailboxItem }
+  | { command: 'mailboxResult'; result: MailboxResult }
 
 const NAMES = new Map<number, RelayCommandName>(
   Object.entries(RelayCommand).map(([name, value]) => [value, name as RelayCommandName]),
@@ -93,6 +120,16 @@ function messageData(message: RelayMessage): Uint8Array {
       return concat(field(message.authKey, KEY_LENGTH, 'auth key'), message.payload)
     case 'introduceAck':
       return Uint8Array.of(message.status)
+    case 'mailboxDeposit':
+      return encodeDeposit(message.deposit)
+    case 'mailboxFetch':
+      return encodeFetch(message.fetch)
+    case 'mailboxAck':
+      return encodeAck(message.ack)
+    case 'mailboxItem':
+      return encodeItem(message.item)
+    case 'mailboxResult':
+      return encodeResult(message.result)
   }
 }
 
@@ -169,5 +206,15 @@ export function decodeRelayMessage(plain: Uint8Array): RelayMessage {
     case 'introduceAck':
       exact(data, 1, command)
       return { command, status: data[0]! }
+    case 'mailboxDeposit':
+      return { command, deposit: decodeDeposit(data) }
+    case 'mailboxFetch':
+      return { command, fetch: decodeFetch(data) }
+    case 'mailboxAck':
+      return { command, ack: decodeAck(data) }
+    case 'mailboxItem':
+      return { command, item: decodeItem(data) }
+    case 'mailboxResult':
+      return { command, result: decodeResult(data) }
   }
 }

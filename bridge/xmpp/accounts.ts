@@ -71,6 +71,19 @@ export class Accounts {
     return (await this.credentials.get(nickname))?.[hash]
   }
 
+  /**
+   * The ClientKey of each SCRAM hash for `password`, when it matches the stored
+   * keys: what a SCRAM-SHA-256 and a SCRAM-SHA-1 login will reveal (the login unlock wraps for both).
+   */
+  async clientKeys(nickname: string, password: string): Promise<Record<ScramHash, Uint8Array> | undefined> {
+    const sha256 = await this.checkPassword(nickname, password)
+    const stored = await this.scramCredential(nickname, 'SHA-1')
+    if (!sha256 || !stored) return undefined
+    const sha1 = deriveScramKeys('SHA-1', password, stored.salt, stored.iterations)
+    if (!Buffer.from(sha1.storedKey).equals(stored.storedKey)) return undefined
+    return { 'SHA-256': sha256, 'SHA-1': sha1.clientKey }
+  }
+
   /** PLAIN: checks a password against the stored SCRAM-SHA-256 keys and returns its ClientKey, or undefined. */
   async checkPassword(nickname: string, password: string): Promise<Uint8Array | undefined> {
     const stored = await this.scramCredential(nickname, 'SHA-256')

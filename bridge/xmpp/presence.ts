@@ -8,7 +8,7 @@ import type { RosterItem } from './roster-store.js'
 import type { ClientSession } from './session.js'
 import { delayElement } from './stanza.js'
 
-type SubscriptionType = 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed'
+export type SubscriptionType = 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed'
 
 /** Entities one session may send directed presence to (each is remembered until it goes offline). */
 const MAX_DIRECTED_PRESENCE = 1000
@@ -153,8 +153,8 @@ export class PresenceService {
     for (const s of available) await this.sendCopy(s.presence!, s.jid.toString(), from.toString())
   }
 
-  /** RFC 6121 §3, the user's server: what the local user `account` sends to `contact`. */
-  private async outboundSubscription(account: string, type: SubscriptionType, contact: JID, stanza: Element) {
+  /** RFC 6121 §3, the user's server: what the local user `account` sends to `contact` (also the web UI's approve/deny). */
+  async outboundSubscription(account: string, type: SubscriptionType, contact: JID, stanza: Element) {
     const item = await this.rosters.get(account, contact)
     switch (type) {
       case 'subscribe':

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createServer as createNetServer, type Server, type Socket } from 'node:net'
 import { createSecureContext, createServer as createTlsServer } from 'node:tls'
-import { createElement } from 'ltx'
+import { createElement, type Element } from 'ltx'
 import type { Config } from '../config/schema.js'
 import { ParanoimError } from '../errors.js'
 import type { Logger } from '../log.js'
@@ -11,15 +11,18 @@ import { loadCertificate } from './certificate.js'
 import { Connection, type ConnectionHost } from './connection.js'
 import { moduleContext } from './context.js'
 import { XmppCore } from './core.js'
+import { XMPPError } from './errors.js'
+import { JID } from './jid.js'
 import type { XmppEvents, XmppModule } from './module.js'
 import { defaultModules } from './modules/index.js'
 import { pingModule } from './modules/ping.js'
 import { legacySessionModule } from './modules/session.js'
 import { NS } from './namespaces.js'
-import { PresenceService } from './presence.js'
+import { PresenceService, type SubscriptionType } from './presence.js'
 import { AuthFailureLimiter } from './rate-limit.js'
 import { type RemoteRouter, unreachableRemotes } from './remote.js'
 import { type RosterNames, Rosters, rosterModule } from './roster.js'
+import type { RosterItem } from './roster-store.js'
 import { SessionManager } from './session-manager.js'
 
 export interface XmppServerOptions {
@@ -44,6 +47,21 @@ export interface XmppServer {
   readonly fingerprint: string
   /** SHA-1 fingerprint ("AA:BB:…"): what Profanity and Pidgin show first when asking to trust it. */
   readonly fingerprintSha1: string
+  /**
+   * A stanza from the network gateway, as from another server: `from` is
+   * `<address>@domain`, `to` a local account. Throws XMPPError when refused.
+   */
+  routeInbound(stanza: Element): Promise<void>
+  /** `account`'s roster item for the bare JID `jid`, if any. */
+  rosterItem(account: string, jid: string): Promise<RosterItem | undefined>
+  rosterItems(account: string): Promise<RosterItem[]>
+  /** Answers or sends a subscription as `account` would from a client (the web UI's approve/deny). */
+  subscriptionAs(
+    account: string,
+    type: SubscriptionType,
+    contact: string,
+    requestText?: string,
+  ): Promise<void>
   /** Observe server events (e.g. 'authenticated', to unlock an identity with ClientKey later). */
   on<K extends keyof XmppEvents>(name: K, listener: (event: XmppEvents[K]) => void): void
 }
@@ -128,6 +146,19 @@ export function createXmppServer(options: XmppServerOptions): XmppServer {
   }
 
   return {
+    async routeInbound(stanza) {
+      const from = JID.parse(stanza.attrs.from ?? '')
+      if (from.domain !== core.domain || from.local === '' || !from.isBare)
+        throw new XMPPError('bad-request', 'a network stanza comes from <address>@domain')
+      await core.route(stanza, undefined)
+    },
+    rosterItem: (account, jid) => core.roster.get(account, jid),
+    rosterItems: (account) => core.roster.list(account),
+    async subscriptionAs(account, type, contact, requestText) {
+      const stanza = createElement('presence', { type, to: contact })
+      if (requestText) stanza.c('status').t(requestText)
+      await presence.outboundSubscription(account, type, JID.parse(contact).bare, stanza)
+    },
     get fingerprint() {
       return fingerprint
     },

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { WrongPasswordError } from '../../bridge/crypto/index.js'
+import { encodeAddress, WrongPasswordError } from '../../bridge/crypto/index.js'
 import { silentLogger } from '../../bridge/log.js'
 import { IdentityError } from '../../bridge/service/errors.js'
 import { IdentityService, sealedKeyFromBackup } from '../../bridge/service/identities.js'
 import { nicknameProblem } from '../../bridge/service/identity-rules.js'
 import { openMemoryStore } from '../../bridge/store/index.js'
-import { credentialsTable } from '../../bridge/xmpp/accounts.js'
+import { Accounts, credentialsTable } from '../../bridge/xmpp/accounts.js'
 
 const KDF = { logN: 10, r: 8, p: 1 }
 const PASSWORD = 'long enough password'
@@ -111,5 +111,24 @@ test('delete needs confirmation and removes the XMPP account with the identity',
   await identities.delete('dave', { confirmed: true })
   assert.deepEqual(await identities.list(), [])
   assert.equal(await credentialsTable(store).get('dave'), undefined)
+  await store.close()
+})
+
+test('a Jabber login opens the identity: SCRAM-SHA-256 and SCRAM-SHA-1 ClientKeys, nothing else', async () => {
+  const { store, identities } = await service()
+  const alice = await identities.create('alice', PASSWORD)
+  const keys = await new Accounts(store).clientKeys('alice', PASSWORD)
+  assert.ok(keys)
+  for (const hash of ['SHA-256', 'SHA-1'] as const) {
+    const opened = await identities.openAtLogin('alice', keys[hash])
+    assert.equal(opened && encodeAddress(opened.publicKey), alice.address, hash)
+  }
+  const wrong = await new Accounts(store).clientKeys('alice', 'not the password')
+  assert.equal(wrong, undefined)
+  assert.equal(await identities.openAtLogin('alice', new Uint8Array(32).fill(7)), undefined)
+  assert.equal(await identities.openAtLogin('alice', new Uint8Array(20).fill(7)), undefined)
+  // A deleted identity leaves no copy behind.
+  await identities.delete('alice', { confirmed: true })
+  assert.equal(await identities.openAtLogin('alice', keys['SHA-256']), undefined)
   await store.close()
 })

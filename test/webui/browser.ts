@@ -56,3 +56,20 @@ export function watchConsole(page: Page): string[] {
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
 }
+
+/** Logs in through the home page in a fresh context (which unlocks the identity): its account page. */
+export async function logInPage(
+  browser: Browser,
+  origin: string,
+  nickname: string,
+  password: string,
+): Promise<Page> {
+  const context = await openContext(browser)
+  const page = await context.newPage()
+  await page.goto(`${origin}/`)
+  await page.fill('input[name=nickname]', nickname)
+  await page.fill('input[name=password]', password)
+  await page.getByRole('button', { name: 'Log in' }).click()
+  await page.waitForURL('**/account')
+  return page
+}

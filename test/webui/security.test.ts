@@ -4,12 +4,16 @@ import { type IncomingMessage, request } from 'node:http'
 import { get as httpsGet } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Writable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import { ConfigError } from '../../bridge/config/errors.js'
 import { validateConfig } from '../../bridge/config/load.js'
-import { generateIdentity, nobleBackend, sealPrivateKey } from '../../bridge/crypto/index.js'
+import { encodeAddress, generateIdentity, nobleBackend, sealPrivateKey } from '../../bridge/crypto/index.js'
+import { createLogger } from '../../bridge/log.js'
 import { loadCertificate } from '../../bridge/xmpp/certificate.js'
 import { resolveWebUiOptions } from '../../webui/server/options.js'
+import { startWebUi } from '../../webui/server/server.js'
+import type { IdentityState, LiveUpdate } from '../../webui/shared/api-types.js'
 import { startTestBridge, type TestBridge } from './helpers.js'
 
 /** A raw HTTP GET with any headers (fetch sets Host and Sec-Fetch-* itself). */
@@ -56,6 +60,25 @@ async function post(
   })
   const json = (await res.json()) as Record<string, unknown>
   return { status: res.status, code: (json.error as { code?: string } | undefined)?.code, json }
+}
+
+/** Logs the visitor in as `nickname`: the new session, with its CSRF token. */
+async function logIn(t: TestBridge, nickname: string, v?: Visitor): Promise<Visitor> {
+  v ??= await visit(t)
+  const res = await fetch(`${t.origin}/api/session/login`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      cookie: v.cookie,
+      origin: t.origin,
+      'x-csrf-token': v.csrfToken,
+    },
+    body: JSON.stringify({ nickname, password: PASSWORD }),
+  })
+  assert.equal(res.status, 200)
+  const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!
+  const session = await fetch(`${t.origin}/api/session`, { headers: { cookie } })
+  return { cookie, csrfToken: ((await session.json()) as { csrfToken: string }).csrfToken }
 }
 
 const PASSWORD = 'correct horse battery'
@@ -178,7 +201,13 @@ describe('web UI security', () => {
   })
 
   it('answers 401 without a session, and serves strict security headers', async () => {
-    for (const path of ['/api/account', '/api/bindings', '/api/status', '/api/bindings/export']) {
+    for (const path of [
+      '/api/account',
+      '/api/bindings',
+      '/api/contacts',
+      '/api/status',
+      '/api/bindings/export',
+    ]) {
       const res = await fetch(`${t.origin}${path}`)
       assert.equal(res.status, 401, path)
       assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'NOT_LOGGED_IN')
@@ -222,23 +251,74 @@ describe('web UI security', () => {
 
   it('rotates the session id at login; the old id is not logged in', async () => {
     const v = await visit(t)
-    const res = await fetch(`${t.origin}/api/session/login`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        cookie: v.cookie,
-        origin: t.origin,
-        'x-csrf-token': v.csrfToken,
-      },
-      body: JSON.stringify({ nickname: 'first', password: PASSWORD }),
-    })
-    assert.equal(res.status, 200)
-    const fresh = res.headers.getSetCookie()[0]!.split(';')[0]!
+    const fresh = (await logIn(t, 'first', v)).cookie
     assert.notEqual(fresh, v.cookie)
     assert.equal((await fetch(`${t.origin}/api/account`, { headers: { cookie: v.cookie } })).status, 401)
     const account = await fetch(`${t.origin}/api/account`, { headers: { cookie: fresh } })
     assert.equal(account.status, 200)
     assert.equal(((await account.json()) as { nickname: string }).nickname, 'first')
+  })
+
+  it('refuses contact changes without a login, the CSRF token or our Origin', async () => {
+    const friend = encodeAddress(generateIdentity().publicKey)
+    assert.equal((await fetch(`${t.origin}/api/contacts`)).status, 401)
+    const user = await logIn(t, 'first')
+    const visitor = await visit(t)
+    const refusals: [Record<string, string>, number, string][] = [
+      [{ cookie: user.cookie, origin: t.origin }, 403, 'CSRF_TOKEN_MISSING'],
+      [
+        { cookie: user.cookie, origin: t.origin, 'x-csrf-token': visitor.csrfToken },
+        403,
+        'CSRF_TOKEN_INVALID',
+      ],
+      [
+        { cookie: user.cookie, origin: 'http://evil.example', 'x-csrf-token': user.csrfToken },
+        403,
+        'ORIGIN_REFUSED',
+      ],
+      [{ cookie: user.cookie, 'x-csrf-token': user.csrfToken }, 403, 'ORIGIN_MISSING'],
+      [{ cookie: visitor.cookie, origin: t.origin, 'x-csrf-token': visitor.csrfToken }, 401, 'NOT_LOGGED_IN'],
+    ]
+    for (const path of ['/api/contacts/request', '/api/contacts/approve', '/api/contacts/deny']) {
+      const body = path.endsWith('request') ? { address: friend, text: 'hi' } : { address: friend }
+      for (const [headers, status, code] of refusals) {
+        const res = await post(t, path, body, headers)
+        assert.deepEqual([res.status, res.code], [status, code], `${path} ${JSON.stringify(headers)}`)
+      }
+    }
+    assert.deepEqual(await t.bridge.contacts.list('first'), [], 'nothing changed')
+  })
+
+  it('names what is wrong with a contact request, and answers only real requests', async () => {
+    const user = await logIn(t, 'first')
+    const headers = { cookie: user.cookie, origin: t.origin, 'x-csrf-token': user.csrfToken }
+    const friend = encodeAddress(generateIdentity().publicKey)
+    const own = (await t.bridge.identities.get('first')).address
+    const max = t.config.gateway.maxRequestTextChars
+    const request = (address: string, text: string) =>
+      post(t, '/api/contacts/request', { address, text }, headers)
+    const typo = `${friend.slice(0, 5)}${friend[5] === 'a' ? 'b' : 'a'}${friend.slice(6)}`
+    const cases: [() => ReturnType<typeof post>, number, string][] = [
+      [() => request(typo, 'hi'), 400, 'ADDRESS_CHECKSUM'],
+      [() => request(friend.slice(1), 'hi'), 400, 'ADDRESS_LENGTH'],
+      [() => request(own, 'hi'), 400, 'OWN_ADDRESS'],
+      [() => request(friend, 'x'.repeat(max + 1)), 400, 'REQUEST_TEXT_TOO_LONG'],
+      [() => request(friend, 'hi\u0000there'), 400, 'REQUEST_TEXT_INVALID'],
+      [() => request(friend, 'lone \ud800 surrogate'), 400, 'REQUEST_TEXT_INVALID'],
+      [() => post(t, '/api/contacts/approve', { address: friend }, headers), 409, 'NO_REQUEST'],
+      [() => post(t, '/api/contacts/deny', { address: friend, extra: 1 }, headers), 400, 'BAD_REQUEST'],
+    ]
+    for (const [send, status, code] of cases) {
+      const res = await send()
+      assert.deepEqual([res.status, res.code], [status, code])
+    }
+    assert.deepEqual(await t.bridge.contacts.list('first'), [])
+    // Unlocked at login: the gateway takes it into the outbox (the friend is nowhere: it stays there).
+    const sent = await request(friend, '🙂'.repeat(max)) // characters, not UTF-16 units
+    assert.equal(sent.status, 200, JSON.stringify(sent.json))
+    assert.deepEqual(await t.bridge.contacts.list('first'), [
+      { address: friend, name: null, state: 'request-out', requestText: null },
+    ])
   })
 
   it('rate-limits password guesses with 429', async () => {
@@ -257,6 +337,76 @@ describe('web UI security', () => {
     )
     const right = await post(t, '/api/session/login', { nickname: 'first', password: PASSWORD }, headers)
     assert.equal(right.status, 429, 'even the right password waits for the window')
+  })
+})
+
+describe('web UI login unlocks the identity', () => {
+  let t: TestBridge
+  before(async () => {
+    t = await startTestBridge()
+  })
+  after(() => t.stop())
+
+  /** The logged-in identity's state from `GET /api/status`. */
+  async function identityState(v: Visitor, origin = t.origin): Promise<IdentityState> {
+    const res = await fetch(`${origin}/api/status`, { headers: { cookie: v.cookie } })
+    return ((await res.json()) as LiveUpdate).identity
+  }
+
+  it('opens the key behind the login’s answer; the status follows, and the gateway then sends', async () => {
+    await t.bridge.identities.create('carol', PASSWORD)
+    const friend = encodeAddress(generateIdentity().publicKey)
+    await assert.rejects(t.bridge.contacts.request('carol', friend, 'hi'), (err: Error) => {
+      assert.match(err.message, /not sent to the contact: your identity is locked .*log in again/)
+      return true
+    })
+    const user = await logIn(t, 'carol')
+    assert.ok(['unlocking', 'unlocked'].includes((await identityState(user)).key))
+    // The request waits for the unlock in progress rather than racing it.
+    const headers = { cookie: user.cookie, origin: t.origin, 'x-csrf-token': user.csrfToken }
+    const sent = await post(t, '/api/contacts/request', { address: friend, text: 'hi' }, headers)
+    assert.equal(sent.status, 200, JSON.stringify(sent.json))
+    assert.deepEqual(await identityState(user), { key: 'unlocked', online: false }) // no network node here
+  })
+
+  it('logs a failed unlock without the password; sending then answers 502 “log in again”', async () => {
+    await t.bridge.identities.create('dave', PASSWORD)
+    const lines: string[] = []
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk))
+        done()
+      },
+    })
+    const failing = {
+      ...t.bridge,
+      unlock: async (_nickname: string, password: string) => {
+        throw Object.assign(new Error(`cannot open the key with ${password}`), { code: 'KEY_WRONG_PASSWORD' })
+      },
+    }
+    const log = createLogger({ level: 'info', format: 'json' }, sink)
+    const ui = await startWebUi({ config: t.config, bridge: failing, log })
+    const origin = ui.url.replace(/\/$/, '')
+    try {
+      const user = await logIn({ ...t, origin }, 'dave')
+      const headers = { cookie: user.cookie, origin, 'x-csrf-token': user.csrfToken }
+      const friend = encodeAddress(generateIdentity().publicKey)
+      const sent = await post(
+        { ...t, origin },
+        '/api/contacts/request',
+        { address: friend, text: 'hi' },
+        headers,
+      )
+      assert.deepEqual([sent.status, sent.code], [502, 'CONTACT_NOT_SENT'])
+      assert.match((sent.json.error as { message: string }).message, /log in again/)
+      assert.deepEqual(await identityState(user, origin), { key: 'failed', online: false })
+    } finally {
+      await ui.stop()
+    }
+    const failure = lines.find((line) => line.includes('identity not unlocked'))
+    assert.ok(failure, lines.join(''))
+    assert.match(failure, /KEY_WRONG_PASSWORD/)
+    assert.ok(!lines.join('').includes(PASSWORD), 'the password is in the log')
   })
 })
 

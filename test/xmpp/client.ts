@@ -4,7 +4,10 @@ import type { Element } from 'ltx'
 import { PASSWORD } from './harness.js'
 import { trusting } from './raw-client.js'
 
+/** The certificate of the last server trusted without a port (one server at a time, as most tests run). */
 let trusted: string | undefined
+/** Certificates by server port: two servers' self-signed certificates share a subject, so OpenSSL must be given only the right one. */
+const trustedByPort = new Map<number, string>()
 let patched = false
 
 /**
@@ -12,16 +15,27 @@ let patched = false
  * for another CA; the tests trust the server's self-signed certificate (as a
  * user accepting it would) by adding it to every TLS connection the client makes.
  */
-export function trustCertificate(cert: string): void {
-  trusted = cert
+export function trustCertificate(cert: string, port?: number): void {
+  if (port === undefined) trusted = cert
+  else trustedByPort.set(port, cert)
   if (patched) return
   patched = true
   const connect = tls.connect
-  ;(tls as { connect: typeof tls.connect }).connect = ((options: tls.ConnectionOptions, ...rest: unknown[]) =>
-    (connect as (...args: unknown[]) => tls.TLSSocket)(
-      trusted ? { ...options, ...trusting(trusted) } : options,
+  ;(tls as { connect: typeof tls.connect }).connect = ((
+    options: tls.ConnectionOptions,
+    ...rest: unknown[]
+  ) => {
+    const port = options.port ?? (options.socket as { remotePort?: number } | undefined)?.remotePort
+    const cert = (port === undefined ? undefined : trustedByPort.get(port)) ?? trusted
+    const socket = (connect as (...args: unknown[]) => tls.TLSSocket)(
+      cert ? { ...options, ...trusting(cert) } : options,
       ...rest,
-    )) as typeof tls.connect
+    )
+    // @xmpp/connection 0.14 decodes each TCP chunk on its own (data.toString('utf8')), which
+    // breaks a character split across two chunks (seen with 50 KB bodies); strings pass through intact.
+    socket.setEncoding('utf8')
+    return socket
+  }) as typeof tls.connect
 }
 
 /** A logged-in @xmpp/client with every received stanza collected. */

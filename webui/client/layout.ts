@@ -80,3 +80,23 @@ export function errorNotice(err: unknown): HTMLElement {
   if (err instanceof ApiError) return notice('error', err.message)
   return notice('error', err instanceof Error ? err.message : String(err))
 }
+
+export type Refresh = () => Promise<void>
+
+/**
+ * Runs a user's action, shows its outcome in `status`, and redraws: even a
+ * failed action may have changed something (a request saved but not sent).
+ */
+export async function act(
+  status: HTMLElement,
+  refresh: Refresh,
+  action: () => Promise<string>,
+): Promise<void> {
+  status.replaceChildren() // the last outcome no longer applies
+  try {
+    status.replaceChildren(notice('ok', await action()))
+  } catch (err) {
+    status.replaceChildren(errorNotice(err))
+  }
+  await refresh().catch((err: unknown) => status.append(errorNotice(err)))
+}

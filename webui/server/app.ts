@@ -9,16 +9,19 @@ import type { WebUiOptions } from './options.js'
 import { pageRoutes } from './pages.js'
 import { allowedHostHeaders, requestGuard } from './request-guard.js'
 import { bindingRoutes } from './routes/bindings.js'
+import { contactRoutes } from './routes/contacts.js'
 import { identityRoutes } from './routes/identities.js'
 import { sessionRoutes } from './routes/session.js'
 import { statusRoutes } from './routes/status.js'
 import { sessionMiddleware } from './session-middleware.js'
 import { SessionStore } from './sessions.js'
+import type { Unlocks } from './unlocks.js'
 
 export interface WebUiAppInit {
   config: Config
   options: WebUiOptions
   services: WebUiServices
+  unlocks: Unlocks
   log: Logger
   /** The port actually listened on (known only after listen, with port 0). */
   port: () => number
@@ -50,6 +53,7 @@ export async function createWebUiApp(init: WebUiAppInit): Promise<Express> {
     config: init.config,
     options,
     sessions,
+    unlocks: init.unlocks,
     cookie,
     passwordLimiter: rateLimit({
       windowMs: options.loginWindowMs,
@@ -76,7 +80,7 @@ export async function createWebUiApp(init: WebUiAppInit): Promise<Express> {
     res.set('cache-control', 'no-store')
     next()
   })
-  app.use(sessionRoutes(ctx), identityRoutes(ctx), bindingRoutes(ctx), statusRoutes(ctx))
+  app.use(sessionRoutes(ctx), identityRoutes(ctx), bindingRoutes(ctx), contactRoutes(ctx), statusRoutes(ctx))
   app.use('/api', () => {
     throw new WebUiError(404, 'NOT_FOUND', 'no such API endpoint')
   })

@@ -3,20 +3,26 @@ import type { z } from 'zod'
 import type { Config } from '../../bridge/config/schema.js'
 import type { Logger } from '../../bridge/log.js'
 import type { BindingsService } from '../../bridge/service/bindings.js'
+import type { ContactsService } from '../../bridge/service/contacts.js'
 import type { IdentityService, IdentitySummary } from '../../bridge/service/identities.js'
-import type { BridgeStatus, ContactView } from '../../bridge/service/status.js'
+import type { BridgeStatus } from '../../bridge/service/status.js'
 import { WebUiError } from './errors.js'
 import type { WebUiOptions } from './options.js'
 import { requireLogin, type SessionCookie } from './session-middleware.js'
 import type { SessionStore } from './sessions.js'
+import type { Unlocks } from './unlocks.js'
 
 /** What the web UI is given by the bridge: services only, never LevelDB or sockets. */
 export interface WebUiServices {
   identities: IdentityService
   bindings: BindingsService
+  /** Network contacts and requests per identity. */
+  contacts: Pick<ContactsService, 'list' | 'held' | 'request' | 'approve' | 'deny'>
+  /** Opens an identity's key and brings it online (scrypt: about a second). */
+  unlock(nickname: string, password: string): Promise<void>
+  /** Unlocked, and its record is out on the network. */
+  online(nickname: string): boolean
   status(): BridgeStatus
-  /** An identity's contacts and requests; absent until the network layer provides them. */
-  contacts?: (nickname: string) => Promise<ContactView[]>
 }
 
 /** Everything a route file needs. */
@@ -25,6 +31,8 @@ export interface RouteContext {
   config: Config
   options: WebUiOptions
   sessions: SessionStore
+  /** Identities unlocked at login or creation, and how far that got. */
+  unlocks: Unlocks
   cookie: SessionCookie
   /** Rate limit for password guesses (login, admin password, backup unlock). */
   passwordLimiter: RequestHandler

@@ -3,6 +3,7 @@ import { CryptoError } from '../../bridge/crypto/errors.js'
 import { ParanoimError } from '../../bridge/errors.js'
 import type { Logger } from '../../bridge/log.js'
 import { BindingError } from '../../bridge/service/bindings.js'
+import { ContactNotSentError } from '../../bridge/service/contacts.js'
 import { IdentityError } from '../../bridge/service/errors.js'
 
 /** A refusal with its HTTP status; the browser shows `message` as is. */
@@ -24,10 +25,15 @@ function inputErrorStatus(err: unknown): number | undefined {
   return 400
 }
 
+/** Done on this bridge but not passed on (the identity is locked, the outbox is full…): the gateway's refusal, 502. */
+function networkErrorStatus(err: unknown): number | undefined {
+  return err instanceof ContactNotSentError ? 502 : undefined
+}
+
 /** Every error leaves as `{ error: { code, message } }`; unexpected ones without details. */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const status = err instanceof WebUiError ? err.status : inputErrorStatus(err)
+    const status = err instanceof WebUiError ? err.status : (inputErrorStatus(err) ?? networkErrorStatus(err))
     if (status !== undefined) {
       res.status(status).json({ error: { code: err.code, message: err.message } })
       return

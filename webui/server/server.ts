@@ -7,11 +7,12 @@ import type { Bridge } from '../../bridge/service/bridge.js'
 import { createWebUiApp } from './app.js'
 import type { WebUiServices } from './context.js'
 import { resolveWebUiOptions } from './options.js'
+import { Unlocks } from './unlocks.js'
 
 export interface WebUiInit {
   config: Config
   /** The running bridge: the web UI reaches data only through its services. */
-  bridge: Pick<Bridge, 'identities' | 'bindings' | 'status'>
+  bridge: Pick<Bridge, 'identities' | 'bindings' | 'contacts' | 'unlock' | 'online' | 'status'>
   log: Logger
   clock?: () => number
 }
@@ -35,9 +36,13 @@ export async function startWebUi(init: WebUiInit): Promise<WebUi> {
   const services: WebUiServices = {
     identities: bridge.identities,
     bindings: bridge.bindings,
+    contacts: bridge.contacts,
+    unlock: (nickname, password) => bridge.unlock(nickname, password),
+    online: (nickname) => bridge.online(nickname),
     status: () => bridge.status(),
   }
-  const app = await createWebUiApp({ ...init, services, options, log, port: () => port })
+  const unlocks = new Unlocks(services.unlock, log)
+  const app = await createWebUiApp({ ...init, services, unlocks, options, log, port: () => port })
   const server: Server = options.tls
     ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, app)
     : createHttpServer(app)
@@ -59,6 +64,7 @@ export async function startWebUi(init: WebUiInit): Promise<WebUi> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeAllConnections() // live status streams would otherwise hold close() open
       await closed
+      await unlocks.settled() // the bridge stops next: no key may come online after that
       log.info('web UI stopped')
     },
   }

@@ -46,9 +46,45 @@ export interface ApiErrorBody {
   error: { code: string; message: string }
 }
 
+/**
+ * The logged-in identity's key on this bridge: opened at web UI login
+ * (scrypt, about a second), then kept open until the bridge stops.
+ * 'locked': this web UI has not unlocked it (a Jabber login may have).
+ */
+export type KeyState = 'locked' | 'unlocking' | 'unlocked' | 'failed'
+
+/** Whether the logged-in identity can be reached. */
+export interface IdentityState {
+  key: KeyState
+  /** Unlocked, its inbound tunnels built and its record published on the network. */
+  online: boolean
+}
+
 /** One message of the status stream. */
 export interface LiveUpdate {
   status: import('../../bridge/service/status.js').BridgeStatus
-  /** The logged-in identity's contacts and requests; null while the network layer does not exist. */
-  contacts: import('../../bridge/service/status.js').ContactView[] | null
+  identity: IdentityState
+  /** The logged-in identity's contacts and requests. */
+  contacts: import('../../bridge/service/status.js').ContactView[]
+  /** Messages from strangers, held until the user accepts the sender. */
+  held: import('../../bridge/service/contacts.js').HeldMessage[]
+}
+
+/** `GET /api/contacts`. */
+export interface ContactsInfo {
+  contacts: import('../../bridge/service/status.js').ContactView[]
+  held: import('../../bridge/service/contacts.js').HeldMessage[]
+  /** The longest request text the bridge sends (config `gateway.maxRequestTextChars`). */
+  maxRequestTextChars: number
+}
+
+/** `POST /api/contacts/request`: a contact request to an address, with a text for the person. */
+export interface ContactRequestBody {
+  address: string
+  text: string
+}
+
+/** `POST /api/contacts/approve` and `/deny`: the answer to an incoming request. */
+export interface ContactAnswerBody {
+  address: string
 }

@@ -1,10 +1,11 @@
 import type { Command } from 'commander'
 import { IdentityService } from '../../service/identities.js'
-import { MIN_PASSWORD_LENGTH } from '../../service/identity-rules.js'
-import { setAccountPassword } from '../../xmpp/accounts.js'
 import { loadContext, withStore } from '../context.js'
-import { UsageError } from '../errors.js'
 import { type PasswordOptions, readPassword } from '../password.js'
+
+interface PasswdOptions extends PasswordOptions {
+  currentPasswordFile?: string
+}
 
 /** `paranoim account …`: the XMPP accounts, one per identity. */
 export function registerAccountCommands(program: Command): void {
@@ -13,22 +14,26 @@ export function registerAccountCommands(program: Command): void {
   account
     .command('passwd')
     .description(
-      'set the XMPP password of an identity’s account (asks twice); the key at rest keeps its own password',
+      'change the password of an identity: its key at rest, its XMPP account and its login unlock ' +
+        '(asks the current one, then the new one twice); backups made before keep the old password',
     )
     .argument('<nickname>')
+    .option('--current-password-file <file>', 'read the current password from this file (for scripts)')
     .option('--password-file <file>', 'read the new password from this file (for scripts)')
     .option('--password-stdin', 'read the new password from standard input (for scripts)')
-    .action(async (nickname: string, options: PasswordOptions, command: Command) => {
+    .action(async (nickname: string, options: PasswdOptions, command: Command) => {
       const context = loadContext(command)
       await withStore(context, async (store) => {
+        const identities = new IdentityService({ store, kdf: context.config.identity.kdf, log: context.log })
         // Only identities have accounts: fails with IDENTITY_NOT_FOUND before asking for a password.
-        await new IdentityService({ store, kdf: context.config.identity.kdf, log: context.log }).get(nickname)
-        const password = await readPassword(options, { confirm: true })
-        if (password.length < MIN_PASSWORD_LENGTH) {
-          throw new UsageError(`the password needs at least ${MIN_PASSWORD_LENGTH} characters`)
-        }
-        await setAccountPassword(store, nickname, password)
+        await identities.get(nickname)
+        const current = await readPassword(
+          options.currentPasswordFile ? { passwordFile: options.currentPasswordFile } : {},
+          { prompt: 'Current password: ' },
+        )
+        const next = await readPassword(options, { confirm: true, prompt: 'New password: ' })
+        await identities.changePassword(nickname, current, next)
       })
-      process.stdout.write(`XMPP password of ${nickname}@${context.config.xmpp.domain} changed\n`)
+      process.stdout.write(`password of ${nickname}@${context.config.xmpp.domain} changed\n`)
     })
 }

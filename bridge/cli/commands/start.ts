@@ -2,19 +2,7 @@ import type { Command } from 'commander'
 import { startWebUi } from '../../../webui/server/server.js'
 import { createBridge } from '../../service/bridge.js'
 import { loadContext, withStore } from '../context.js'
-
-/** Waits for the first of `signals`, keeping the process alive even when nothing else does. */
-function nextSignal(signals: NodeJS.Signals[]): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const keepAlive = setInterval(() => {}, 2 ** 30)
-    const handler = (signal: NodeJS.Signals) => {
-      clearInterval(keepAlive)
-      for (const s of signals) process.off(s, handler)
-      resolve(signal)
-    }
-    for (const s of signals) process.on(s, handler)
-  })
-}
+import { nextSignal } from '../signals.js'
 
 export function registerStartCommand(program: Command): void {
   program
@@ -32,7 +20,7 @@ export function registerStartCommand(program: Command): void {
           { dataDir: context.dataDir, webui: webui?.url },
           'bridge running; stop it with Ctrl-C',
         )
-        const signal = await nextSignal(['SIGINT', 'SIGTERM'])
+        const signal = await nextSignal()
         context.log.info({ signal }, 'stopping')
         await webui?.stop()
         await bridge.stop()

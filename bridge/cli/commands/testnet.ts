@@ -2,25 +2,13 @@ import type { Command } from 'commander'
 import { loadConfig, mergeLayers, parseOverrides } from '../../config/load.js'
 import { formatTestnetStatus, startTestnet, TESTNET_CONFIG } from '../../dht/testnet.js'
 import { createLogger } from '../../log.js'
+import { onionRelays } from '../../onion/testnet-relays.js'
 import type { GlobalOptions } from '../context.js'
 import { UsageError } from '../errors.js'
+import { nextSignal } from '../signals.js'
 
 interface TestnetOptions extends GlobalOptions {
   nodes: string
-}
-
-function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const keepAlive = setInterval(() => {}, 2 ** 30)
-    const handler = (signal: NodeJS.Signals) => {
-      clearInterval(keepAlive)
-      process.off('SIGINT', handler)
-      process.off('SIGTERM', handler)
-      resolve(signal)
-    }
-    process.on('SIGINT', handler)
-    process.on('SIGTERM', handler)
-  })
 }
 
 /**
@@ -51,6 +39,7 @@ export function registerTestnetCommand(program: Command): void {
         nodes,
         config,
         log,
+        attach: onionRelays(config.onion, log),
         onProgress: ({ joined, total, node }) => {
           const line = `joined ${joined}/${total} (node ${node.index} at ${node.endpoint.host}:${node.endpoint.port})`
           process.stderr.write(tty ? `\r${line}\u001b[K` : `${line}\n`)
@@ -62,7 +51,7 @@ export function registerTestnetCommand(program: Command): void {
       await net.discoverRelays()
       process.stdout.write(`${formatTestnetStatus(net.status())}\n`)
       process.stderr.write(`bootstrap node: ${net.bootstrap.host}:${net.bootstrap.port} — stop with Ctrl-C\n`)
-      const signal = await waitForSignal()
+      const signal = await nextSignal()
       process.stderr.write(`${signal}: stopping ${nodes} nodes…\n`)
       await net.stop()
       process.stderr.write('stopped\n')

@@ -9,6 +9,8 @@ const MINUTE = 60 * SECOND
  */
 export const netSection = z
   .strictObject({
+    /** Join the peer-to-peer network (false: local accounts only, e.g. tests of the XMPP side alone). */
+    enabled: z.boolean().default(true),
     /**
      * Address the one UDP socket binds to (IPv4: bittorrent-dht speaks nothing else).
      * 0.0.0.0 because a relay must be reachable from other machines; the local

@@ -2,10 +2,12 @@ import type { XmppStatus } from '../../../bridge/service/status.js'
 import type { AccountInfo } from '../../shared/api-types.js'
 import { api } from '../api.js'
 import { h, notice } from '../dom.js'
+import { identityStatusView } from '../identity-status.js'
 import { page } from '../layout.js'
+import { followStatus } from '../live.js'
 import { copyButton, groupAddress, qrCanvas } from '../widgets.js'
 
-/** The identity's address and the Jabber account settings to copy into a client. */
+/** Whether the identity is online, its address, and the Jabber account settings to copy into a client. */
 page(
   'Your identity',
   async (main) => {
@@ -19,7 +21,9 @@ page(
         ),
       )
     }
-    main.append(addressCard(account), jabberCard(account))
+    const reachable = identityStatusView()
+    main.append(reachable.el, addressCard(account), jabberCard(account))
+    followStatus(({ identity, status }) => reachable.update(identity, status.network))
   },
   { login: true },
 )

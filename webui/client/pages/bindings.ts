@@ -1,8 +1,8 @@
 import { parseAddress } from '../../../bridge/crypto/address.js'
 import type { Binding, BindingsImportResult } from '../../../bridge/service/bindings.js'
 import { api } from '../api.js'
-import { field, h, notice, replace } from '../dom.js'
-import { errorNotice, page } from '../layout.js'
+import { field, h, replace } from '../dom.js'
+import { act, page, type Refresh } from '../layout.js'
 import { groupAddress } from '../widgets.js'
 
 /** Petnames: your own names for addresses; Jabber clients show them as roster names. */
@@ -28,19 +28,6 @@ page(
   },
   { login: true },
 )
-
-type Refresh = () => Promise<void>
-
-/** Runs an action, shows its outcome, and redraws the list. */
-async function act(status: HTMLElement, refresh: Refresh, action: () => Promise<string>): Promise<void> {
-  try {
-    const message = await action()
-    status.replaceChildren(notice('ok', message))
-    await refresh()
-  } catch (err) {
-    status.replaceChildren(errorNotice(err))
-  }
-}
 
 function addForm(refresh: Refresh, status: HTMLElement): HTMLElement {
   const name = h('input', { name: 'name', required: true, maxlength: '64' })

@@ -33,6 +33,7 @@ export function identityRoutes(ctx: RouteContext): Router {
     const created = await identities.importSealedKey(body.nickname, sealedKey, body.password)
     if (session) ctx.sessions.destroy(session.id)
     setSessionCookie(res, ctx.cookie, ctx.sessions.create(created.nickname))
+    ctx.unlocks.start(created.nickname, body.password) // like a login: the new identity comes online
     res.status(201).json(created)
   })
 

@@ -40,6 +40,8 @@ export function sessionRoutes(ctx: RouteContext): Router {
     if (old) ctx.sessions.destroy(old.id)
     setSessionCookie(res, ctx.cookie, ctx.sessions.create(nickname))
     ctx.log.info({ nickname }, 'web UI login')
+    // Logging in brings the identity online; its scrypt runs after the answer (the pages show how far it got).
+    ctx.unlocks.start(nickname, password)
     res.json({ nickname })
   })
 

@@ -6,14 +6,23 @@ import { sessionOf } from '../session-middleware.js'
 /** How often the live pages get a fresh status; cheap counters, so every 2 s is fine. */
 const LIVE_INTERVAL_MS = 2000
 
-/** The bridge's status for the network and contacts pages, as a snapshot and as a Server-Sent Events stream. */
+/**
+ * The bridge's status, whether the logged-in identity is online, and its
+ * contacts, requests and held messages, for the live pages: as a snapshot
+ * and as a Server-Sent Events stream.
+ */
 export function statusRoutes(ctx: RouteContext): Router {
   const router = Router()
 
+  const { services, unlocks } = ctx
   const update = async (res: Response): Promise<LiveUpdate> => {
     const { nickname } = await loggedInIdentity(ctx, res)
-    const contacts = ctx.services.contacts ? await ctx.services.contacts(nickname) : null
-    return { status: ctx.services.status(), contacts }
+    return {
+      status: services.status(),
+      identity: { key: unlocks.state(nickname), online: services.online(nickname) },
+      contacts: await services.contacts.list(nickname),
+      held: await services.contacts.held(nickname),
+    }
   }
 
   router.get('/api/status', async (_req, res) => {

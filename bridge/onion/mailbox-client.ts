@@ -1,0 +1,262 @@
+import type { MailboxConfig } from '../config/sections/mailbox.js'
+import type { OnionConfig } from '../config/sections/onion.js'
+import type { CryptoBackend } from '../crypto/backend.js'
+import { type BlindedSigner, blindedSigner, MAILBOX_BLINDING } from '../crypto/blind.js'
+import { defaultBackend } from '../crypto/default-backend.js'
+import { DOMAIN } from '../crypto/domains.js'
+import type { Identity } from '../crypto/identity.js'
+import { signedBytes } from '../crypto/sign.js'
+import { mintStamp } from '../crypto/stamp.js'
+import { periodAt } from '../dht/period.js'
+import type { RelayDirectory, RelayEntry } from '../dht/relay-directory.js'
+import type { Logger } from '../log.js'
+import {
+  ackSignedBytes,
+  MAILBOX_STATUS_NAMES,
+  MAX_ACK_IDS,
+  type MailboxItem,
+  type MailboxResult,
+  MailboxStatus,
+  type MailboxStatusName,
+  mailboxItemId,
+} from '../wire/mailbox.js'
+import type { RelayMessage } from '../wire/relay-message.js'
+import { OnionError } from './errors.js'
+import { mailboxAddress, mailboxHolders, mailboxIdOf, mailboxPeriods } from './mailbox-address.js'
+import type { OnionRouter } from './onion-router.js'
+import type { OriginCircuit } from './origin-circuit.js'
+import { selectPath, targetOf } from './path.js'
+
+/** A circuit kept to one holder, and the last request queued on it. */
+interface Kept {
+  circuit: OriginCircuit | undefined
+  tail: Promise<unknown>
+}
+
+type MailboxRequest = Extract<RelayMessage, { command: 'mailboxDeposit' | 'mailboxFetch' | 'mailboxAck' }>
+
+export interface MailboxClientOptions {
+  router: OnionRouter
+  directory: RelayDirectory
+  onion: OnionConfig
+  config: MailboxConfig
+  log: Logger
+  backend?: CryptoBackend
+}
+
+/** What one holder answered (or `failed`: no circuit, no answer). */
+export interface HolderOutcome {
+  holder: string
+  status: MailboxStatusName | 'failed'
+}
+
+export interface FetchedItem {
+  id: Uint8Array
+  item: Uint8Array
+  /** Unix seconds. */
+  expiry: number
+  period: number
+}
+
+/**
+ * Holders beyond k a recipient asks (fetch and ack): its directory may differ
+ * a little from the sender's — it never lists its own node, for one.
+ */
+const SPARE_HOLDERS = 2
+/** Fetch rounds repeated at one holder when cells of an answer went missing. */
+const FETCH_RETRIES = 3
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
+const statusName = (result: MailboxResult): MailboxStatusName => MAILBOX_STATUS_NAMES.get(result.status)!
+
+/**
+ * The sender's and the recipient's side of mailboxes (docs/protocol.md
+ * "Mailboxes"): every request goes through an outbound path of our own whose
+ * last hop is the holder, so no holder learns who deposits or who fetches.
+ * Circuits are kept per holder for their lifetime; requests on one circuit
+ * run one at a time.
+ */
+export class MailboxClient {
+  readonly #options: MailboxClientOptions
+  readonly #backend: CryptoBackend
+  readonly #circuits = new Map<string, Kept>()
+  /** id → period of every item fetched and not yet acked, so ack() knows whom to tell. */
+  readonly #fetched = new Map<string, number>()
+
+  constructor(options: MailboxClientOptions) {
+    this.#options = options
+    this.#backend = options.backend ?? defaultBackend
+  }
+
+  /**
+   * Deposits `item` (a sealed envelope) for `recipient` with the holders of
+   * its mailbox for the current period; one stamp serves them all.
+   */
+  async deposit(recipient: Uint8Array, item: Uint8Array): Promise<HolderOutcome[]> {
+    const { router, config } = this.#options
+    const now = router.now()
+    const mailbox = mailboxAddress(recipient, periodAt(now, config.periodMs), this.#backend)
+    const expiry = Math.floor((now + config.retentionMs) / 1000)
+    const subject = { mailboxId: mailbox.id, item, expiry }
+    const stamp = mintStamp(subject, config.stampDifficulty, this.#backend)
+    const deposit = { ...subject, stamp }
+    return Promise.all(
+      this.#holders(mailbox.id).map((holder) =>
+        this.#outcome(holder, () => this.#request(holder, { command: 'mailboxDeposit', deposit })),
+      ),
+    )
+  }
+
+  /**
+   * Every item waiting for `identity` in the mailboxes of `periods` (default:
+   * all periods an item may still live in), each once however many holders
+   * keep it, oldest first.
+   */
+  async fetch(identity: Identity, periods?: number[]): Promise<FetchedItem[]> {
+    const { router, config } = this.#options
+    const found = new Map<string, FetchedItem>()
+    for (const period of periods ?? mailboxPeriods(router.now(), config.periodMs, config.retentionMs)) {
+      const signer = blindedSigner(identity, period, this.#backend, MAILBOX_BLINDING)
+      const holders = this.#holders(mailboxIdOf(signer.publicKey, this.#backend), SPARE_HOLDERS)
+      const lists = await Promise.all(
+        holders.map((holder) =>
+          this.#fetchAll(holder, signer).catch((error: unknown) => {
+            this.#options.log.debug({ err: error, holder: holder.id }, 'mailbox fetch failed')
+            return []
+          }),
+        ),
+      )
+      for (const item of lists.flat()) {
+        const id = mailboxItemId(item.item, this.#backend)
+        found.set(hex(id), { id, item: item.item, expiry: item.expiry, period })
+        this.#fetched.set(hex(id), period)
+      }
+    }
+    return [...found.values()].sort((a, b) => a.expiry - b.expiry || hex(a.id).localeCompare(hex(b.id)))
+  }
+
+  /** Tells every holder of the items' mailboxes to delete them (items this client fetched). */
+  async ack(identity: Identity, ids: Uint8Array[]): Promise<HolderOutcome[]> {
+    const byPeriod = new Map<number, Uint8Array[]>()
+    for (const id of ids) {
+      const period = this.#fetched.get(hex(id))
+      if (period !== undefined) byPeriod.set(period, [...(byPeriod.get(period) ?? []), id])
+    }
+    const outcomes: HolderOutcome[] = []
+    for (const [period, list] of byPeriod) {
+      const signer = blindedSigner(identity, period, this.#backend, MAILBOX_BLINDING)
+      const holders = this.#holders(mailboxIdOf(signer.publicKey, this.#backend), SPARE_HOLDERS)
+      for (let at = 0; at < list.length; at += MAX_ACK_IDS) {
+        const chunk = list.slice(at, at + MAX_ACK_IDS)
+        outcomes.push(
+          ...(await Promise.all(
+            holders.map((holder) => this.#outcome(holder, () => this.#ackAt(holder, signer, chunk))),
+          )),
+        )
+      }
+      for (const id of list) this.#fetched.delete(hex(id))
+    }
+    return outcomes
+  }
+
+  stop(): void {
+    for (const { circuit } of this.#circuits.values()) circuit?.destroy()
+    this.#circuits.clear()
+  }
+
+  #holders(mailboxId: Uint8Array, spare = 0): RelayEntry[] {
+    const { directory, router, config } = this.#options
+    return mailboxHolders(directory, mailboxId, config.holders + spare, router.now(), this.#backend)
+  }
+
+  async #outcome(holder: RelayEntry, run: () => Promise<{ result: MailboxResult }>): Promise<HolderOutcome> {
+    try {
+      return { holder: holder.id, status: statusName((await run()).result) }
+    } catch (error) {
+      this.#options.log.debug({ err: error, holder: holder.id }, 'mailbox request failed')
+      return { holder: holder.id, status: 'failed' }
+    }
+  }
+
+  /** Pages through one holder's items for the mailbox of `signer`. */
+  async #fetchAll(holder: RelayEntry, signer: BlindedSigner): Promise<MailboxItem[]> {
+    const items: MailboxItem[] = []
+    for (let retries = 0; retries <= FETCH_RETRIES; ) {
+      const answer = await this.#request(holder, (binding) => ({
+        command: 'mailboxFetch',
+        fetch: {
+          mailboxKey: signer.publicKey,
+          signature: signer.sign(signedBytes(DOMAIN.mailboxFetch, binding)),
+          skip: items.length,
+        },
+      }))
+      if (answer.result.status !== MailboxStatus.ok)
+        throw new OnionError('MAILBOX_REFUSED', `holder refused the fetch: ${statusName(answer.result)}`)
+      // Cells lost on the way: ask for the same page again.
+      if (answer.items.length !== answer.result.sent) {
+        retries++
+        continue
+      }
+      items.push(...answer.items)
+      if (answer.result.more === 0 || answer.items.length === 0) return items
+    }
+    throw new OnionError('TIMEOUT', 'the holder’s answers kept losing items')
+  }
+
+  #ackAt(holder: RelayEntry, signer: BlindedSigner, ids: Uint8Array[]) {
+    return this.#request(holder, (binding) => ({
+      command: 'mailboxAck',
+      ack: {
+        mailboxKey: signer.publicKey,
+        signature: signer.sign(signedBytes(DOMAIN.mailboxAck, ackSignedBytes(binding, ids))),
+        ids,
+      },
+    }))
+  }
+
+  /**
+   * One request to `holder` on our kept circuit to it (built on first use),
+   * after the requests before it. `request` may depend on the circuit's
+   * binding (signatures authorizing FETCH and ACK name the circuit).
+   */
+  #request(
+    holder: RelayEntry,
+    request: MailboxRequest | ((binding: Uint8Array) => MailboxRequest),
+  ): Promise<{ items: MailboxItem[]; result: MailboxResult }> {
+    const kept = this.#kept(holder)
+    const run = kept.tail.then(async () => {
+      const circuit = await this.#circuitTo(holder)
+      const binding = circuit.hops.at(-1)!.keys.binding
+      return circuit.mailbox(typeof request === 'function' ? request(binding) : request)
+    })
+    kept.tail = run.catch(() => undefined)
+    return run
+  }
+
+  #kept(holder: RelayEntry): Kept {
+    let kept = this.#circuits.get(holder.id)
+    if (!kept) {
+      kept = { circuit: undefined, tail: Promise.resolve() }
+      this.#circuits.set(holder.id, kept)
+    }
+    return kept
+  }
+
+  async #circuitTo(holder: RelayEntry): Promise<OriginCircuit> {
+    const { router, directory, onion } = this.#options
+    const kept = this.#kept(holder)
+    const circuit = kept.circuit
+    if (circuit && !circuit.closed && router.now() < circuit.createdAt + onion.circuitLifetimeMs)
+      return circuit
+    circuit?.destroy()
+    const path = [
+      ...selectPath(directory, onion.outboundHops, {
+        exclude: [router.nodeId, holder.id],
+        now: router.now(),
+      }),
+      targetOf(holder),
+    ]
+    kept.circuit = await router.buildCircuit(path)
+    return kept.circuit
+  }
+}

@@ -1,0 +1,210 @@
+import { z } from 'zod'
+import type { MailboxConfig } from '../config/sections/mailbox.js'
+import type { CryptoBackend } from '../crypto/backend.js'
+import { defaultBackend } from '../crypto/default-backend.js'
+import { DOMAIN } from '../crypto/domains.js'
+import { verifyWithDomain } from '../crypto/sign.js'
+import { checkStamp } from '../crypto/stamp.js'
+import type { Logger } from '../log.js'
+import { bytesSchema, jsonCodec } from '../store/codec.js'
+import type { Store } from '../store/store.js'
+import type { Table } from '../store/table.js'
+import {
+  ackSignedBytes,
+  type MailboxAck,
+  type MailboxDeposit,
+  type MailboxFetch,
+  type MailboxItem,
+  type MailboxResult,
+  MailboxStatus,
+  mailboxItemId,
+} from '../wire/mailbox.js'
+import { mailboxIdOf } from './mailbox-address.js'
+
+/**
+ * Disk one stored item takes, for sizing the total quota from the budget: the
+ * 959-byte envelope as base64 JSON, its keys in two tables, LevelDB overhead.
+ */
+export const STORED_ITEM_BYTES = 1536
+/** Expiries may lie this far past maxRetentionMs: the sender's clock may run ahead of ours. */
+const CLOCK_SLACK_MS = 10 * 60_000
+
+const itemSchema = z.object({ expiry: z.number().int(), storedAt: z.number(), item: bytesSchema })
+type StoredItem = z.infer<typeof itemSchema>
+
+/** What the relay asks of a mailbox holder (the relay answers `unknown` when it has none). */
+export interface MailboxHandler {
+  deposit(deposit: MailboxDeposit): Promise<MailboxResult>
+  /** `binding` names the circuit the FETCH came on: the signature must be over it. */
+  fetch(fetch: MailboxFetch, binding: Uint8Array): Promise<{ items: MailboxItem[]; result: MailboxResult }>
+  ack(ack: MailboxAck, binding: Uint8Array): Promise<MailboxResult>
+}
+
+export interface MailboxHolderOptions {
+  store: Store
+  config: MailboxConfig
+  log: Logger
+  now?: () => number
+  backend?: CryptoBackend
+}
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
+const result = (status: number, sent = 0, more = 0): MailboxResult => ({ status, sent, more })
+/** Expiry index keys sort by time: fixed-width seconds. */
+const expiryKey = (expiry: number, key: string): string => `${String(expiry).padStart(10, '0')}/${key}`
+
+/**
+ * The holder role (docs/protocol.md "Mailboxes" → "Holders"): keeps opaque
+ * items for mailbox ids it cannot link to anyone, each with an expiry, within
+ * a per-mailbox and a total quota; hands them out and deletes them only for
+ * the holder of the mailbox key. Requests run one at a time, so the quota
+ * counts never race.
+ */
+export class MailboxHolder implements MailboxHandler {
+  readonly #items: Table<StoredItem>
+  /** `expiry/mailbox.item` → nothing: the sweep reads only what has expired. */
+  readonly #expiries: Table<true>
+  readonly #store: Store
+  readonly #config: MailboxConfig
+  readonly #log: Logger
+  readonly #now: () => number
+  readonly #backend: CryptoBackend
+  readonly #perMailbox = new Map<string, number>()
+  #total = 0
+  #queue: Promise<unknown>
+  #timer: NodeJS.Timeout | undefined
+
+  constructor(options: MailboxHolderOptions) {
+    this.#store = options.store
+    this.#items = options.store.table('mailbox-items', jsonCodec(itemSchema))
+    this.#expiries = options.store.table('mailbox-expiries', jsonCodec(z.literal(true)))
+    this.#config = options.config
+    this.#log = options.log.child({ c: 'mailbox' })
+    this.#now = options.now ?? Date.now
+    this.#backend = options.backend ?? defaultBackend
+    this.#queue = this.#countStored()
+  }
+
+  /** Items any one node may leave with us, at most: the disk budget over an item's size. */
+  get totalQuota(): number {
+    return Math.floor(this.#config.diskBudgetBytes / STORED_ITEM_BYTES)
+  }
+
+  /** Items and mailboxes held now (after pending requests). */
+  counts(): Promise<{ items: number; mailboxes: number }> {
+    return this.#serial(async () => ({ items: this.#total, mailboxes: this.#perMailbox.size }))
+  }
+
+  /** Sweeps expired items every `sweepIntervalMs`. */
+  start(): void {
+    this.#timer ??= setInterval(() => {
+      this.sweep().catch((error: unknown) => this.#log.warn({ err: error }, 'mailbox sweep failed'))
+    }, this.#config.sweepIntervalMs)
+    this.#timer.unref()
+  }
+
+  stop(): void {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+
+  deposit(d: MailboxDeposit): Promise<MailboxResult> {
+    return this.#serial(async () => {
+      const now = this.#now()
+      if (d.expiry * 1000 <= now || d.expiry * 1000 > now + this.#config.maxRetentionMs + CLOCK_SLACK_MS)
+        return result(MailboxStatus.expired)
+      const subject = { mailboxId: d.mailboxId, item: d.item, expiry: d.expiry }
+      if (!checkStamp(subject, d.stamp, this.#config.stampDifficulty, this.#backend))
+        return result(MailboxStatus.badStamp)
+      const mailbox = hex(d.mailboxId)
+      const key = `${mailbox}.${hex(mailboxItemId(d.item, this.#backend))}`
+      // A sender depositing again (it saw no ack): keep the first copy, it is the same item.
+      if (await this.#items.has(key)) return result(MailboxStatus.ok)
+      const inMailbox = this.#perMailbox.get(mailbox) ?? 0
+      if (inMailbox >= this.#config.itemsPerMailbox || this.#total >= this.totalQuota)
+        return result(MailboxStatus.overQuota)
+      await this.#store.batch([
+        this.#items.putOp(key, { expiry: d.expiry, storedAt: now, item: d.item }),
+        this.#expiries.putOp(expiryKey(d.expiry, key), true),
+      ])
+      this.#perMailbox.set(mailbox, inMailbox + 1)
+      this.#total++
+      return result(MailboxStatus.ok)
+    })
+  }
+
+  fetch(f: MailboxFetch, binding: Uint8Array): Promise<{ items: MailboxItem[]; result: MailboxResult }> {
+    return this.#serial(async () => {
+      if (!verifyWithDomain(f.mailboxKey, DOMAIN.mailboxFetch, binding, f.signature, this.#backend))
+        return { items: [], result: result(MailboxStatus.badAuth) }
+      const nowSeconds = this.#now() / 1000
+      const held: StoredItem[] = []
+      for await (const [, value] of this.#items.entries({ prefix: `${this.#mailboxOf(f.mailboxKey)}.` }))
+        if (value.expiry > nowSeconds) held.push(value)
+      held.sort((a, b) => a.storedAt - b.storedAt)
+      const batch = held.slice(f.skip, f.skip + this.#config.fetchBatch)
+      const more = Math.max(0, held.length - f.skip - batch.length)
+      return {
+        items: batch.map(({ expiry, item }) => ({ expiry, item })),
+        result: result(MailboxStatus.ok, batch.length, more),
+      }
+    })
+  }
+
+  ack(a: MailboxAck, binding: Uint8Array): Promise<MailboxResult> {
+    return this.#serial(async () => {
+      const signed = ackSignedBytes(binding, a.ids)
+      if (!verifyWithDomain(a.mailboxKey, DOMAIN.mailboxAck, signed, a.signature, this.#backend))
+        return result(MailboxStatus.badAuth)
+      const mailbox = this.#mailboxOf(a.mailboxKey)
+      let deleted = 0
+      for (const id of a.ids) if (await this.#delete(`${mailbox}.${hex(id)}`)) deleted++
+      return result(MailboxStatus.ok, deleted)
+    })
+  }
+
+  /** Deletes every item whose expiry has passed; returns how many went. */
+  sweep(): Promise<number> {
+    return this.#serial(async () => {
+      const bound = expiryKey(Math.floor(this.#now() / 1000) + 1, '')
+      const expired: string[] = []
+      for await (const key of this.#expiries.keys({ lt: bound }))
+        expired.push(key.slice(key.indexOf('/') + 1))
+      let deleted = 0
+      for (const key of expired) if (await this.#delete(key)) deleted++
+      if (deleted > 0) this.#log.debug({ deleted }, 'expired mailbox items deleted')
+      return deleted
+    })
+  }
+
+  #mailboxOf(mailboxKey: Uint8Array): string {
+    return hex(mailboxIdOf(mailboxKey, this.#backend))
+  }
+
+  async #delete(key: string): Promise<boolean> {
+    const stored = await this.#items.get(key)
+    if (!stored) return false
+    await this.#store.batch([this.#items.delOp(key), this.#expiries.delOp(expiryKey(stored.expiry, key))])
+    const mailbox = key.slice(0, key.indexOf('.'))
+    const left = (this.#perMailbox.get(mailbox) ?? 1) - 1
+    if (left > 0) this.#perMailbox.set(mailbox, left)
+    else this.#perMailbox.delete(mailbox)
+    this.#total--
+    return true
+  }
+
+  async #countStored(): Promise<void> {
+    for await (const key of this.#items.keys()) {
+      const mailbox = key.slice(0, key.indexOf('.'))
+      this.#perMailbox.set(mailbox, (this.#perMailbox.get(mailbox) ?? 0) + 1)
+      this.#total++
+    }
+  }
+
+  /** Runs `task` after every earlier request (and the initial count) settled. */
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task, task)
+    this.#queue = run.catch(() => undefined)
+    return run
+  }
+}

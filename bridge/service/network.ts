@@ -1,0 +1,121 @@
+import type { Config } from '../config/schema.js'
+import type { Identity } from '../crypto/identity.js'
+import { type NetworkNode, startNetworkNode } from '../dht/network-node.js'
+import type { Logger } from '../log.js'
+import { loadNodeKey } from '../net/node-key.js'
+import { OnionRouter } from '../onion/onion-router.js'
+import { OnionService } from '../onion/onion-service.js'
+
+/** Relays a node needs in its directory before it can build its tunnels and a path. */
+function relaysNeeded(config: Config): number {
+  const { inboundTunnels, inboundHops, outboundHops } = config.onion
+  return Math.min(inboundTunnels * inboundHops, inboundTunnels + inboundHops) + outboundHops
+}
+
+const HOST_RETRY_MAX_MS = 30_000
+
+/** The bridge's side of the network: its node (UDP, links, DHT, relay role) and its onion router. */
+export interface BridgeNetwork {
+  readonly node: NetworkNode
+  readonly onion: OnionService
+  /**
+   * Makes `identity` reachable: builds its inbound tunnels and publishes its
+   * record, retrying in the background until enough relays are known.
+   */
+  host(identity: Identity): void
+  /** Whether `host` succeeded for this address (its record is out). */
+  reachable(address: Uint8Array): boolean
+  /** Peers in the DHT routing table and known relays. */
+  counts(): { peers: number; relays: number }
+  stop(): Promise<void>
+}
+
+/**
+ * Starts the network node and the onion router on it, and keeps the relay
+ * directory filled (quickly while it is short of relays, then at the announce
+ * interval).
+ */
+export async function startBridgeNetwork(config: Config, log: Logger): Promise<BridgeNetwork> {
+  const netLog = log.child({ c: 'network' })
+  const node = await startNetworkNode({
+    config,
+    nodeKey: await loadNodeKey(config.net.nodeKeyFile),
+    log: netLog,
+  })
+  const router = new OnionRouter({
+    links: node.links,
+    nodeKey: node.nodeKey,
+    config: config.onion,
+    clock: node.udp.clock,
+    random: node.udp.random,
+    log: netLog,
+  })
+  router.start()
+  const { directory, blinded, discovery } = node.service
+  const onion = new OnionService({ router, directory, blinded, config: config.onion, log: netLog })
+  const hosted = new Set<string>()
+  const hosting = new Map<string, NodeJS.Timeout>()
+  let stopped = false
+  let refreshTimer: NodeJS.Timeout | undefined
+  let refreshing: Promise<unknown> | undefined
+
+  const refreshDirectory = (): Promise<unknown> => {
+    refreshing ??= discovery
+      .refresh()
+      .catch((error: unknown) => netLog.debug({ err: error }, 'relay discovery failed'))
+      .finally(() => {
+        refreshing = undefined
+      })
+    return refreshing
+  }
+  const scheduleRefresh = () => {
+    if (stopped) return
+    const short = directory.size < relaysNeeded(config)
+    const delay = short ? config.dht.announceRetryMs : config.dht.announceIntervalMs
+    refreshTimer = setTimeout(() => void refreshDirectory().then(scheduleRefresh), delay)
+    refreshTimer.unref()
+  }
+  void refreshDirectory().then(scheduleRefresh)
+
+  /** One attempt after `wait` ms; a failure schedules the next with a doubled back-off. */
+  function tryHost(identity: Identity, key: string, wait: number, backoff: number): void {
+    const attempt = async () => {
+      if (directory.size < relaysNeeded(config)) await refreshDirectory()
+      try {
+        await onion.host(identity)
+        hosted.add(key)
+        hosting.delete(key)
+        netLog.info({ relays: directory.size }, 'identity reachable: tunnels built, record published')
+      } catch (error) {
+        if (stopped) return
+        netLog.info({ err: error, retryInMs: backoff, relays: directory.size }, 'tunnels not built yet')
+        onion.unhost(identity.publicKey)
+        tryHost(identity, key, backoff, Math.min(backoff * 2, HOST_RETRY_MAX_MS))
+      }
+    }
+    hosting.set(key, setTimeout(() => void attempt(), wait).unref())
+  }
+
+  function host(identity: Identity): void {
+    const key = Buffer.from(identity.publicKey).toString('hex')
+    if (stopped || hosted.has(key) || hosting.has(key)) return
+    tryHost(identity, key, 0, config.dht.announceRetryMs)
+  }
+
+  return {
+    node,
+    onion,
+    host,
+    reachable: (address) => hosted.has(Buffer.from(address).toString('hex')),
+    counts: () => ({ peers: node.service.status().nodes, relays: directory.size }),
+    async stop() {
+      stopped = true
+      clearTimeout(refreshTimer)
+      for (const timer of hosting.values()) clearTimeout(timer)
+      onion.stop()
+      router.stop()
+      await refreshing
+      await node.stop()
+    },
+  }
+}
