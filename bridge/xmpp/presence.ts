@@ -161,24 +161,19 @@ export class PresenceService {
         if (!hasTo(item))
           await this.rosters.update(account, contact, (i) => ({ ...i, askOut: true, hidden: false }))
         return this.send(account, contact, 'subscribe', stanza)
-      case 'subscribed':
-        if (item?.pendingIn) {
-          await this.rosters.update(account, contact, (i) => ({
-            ...i,
-            subscription: withFrom(i.subscription, true),
-            pendingIn: undefined,
-            hidden: false,
-          }))
-          await this.send(account, contact, 'subscribed')
-          for (const s of this.core.sessions.ofAccount(account)) {
-            if (s.available && s.presence)
-              await this.sendCopy(s.presence, s.jid.toString(), contact.toString())
-          }
-        } else if (!hasFrom(item)) {
-          // RFC 6121 §3.4: pre-approval, remembered until the contact asks.
-          await this.rosters.update(account, contact, (i) => ({ ...i, approved: true, hidden: false }))
-        }
+      case 'subscribed': {
+        if (item?.pendingIn) return this.grant(account, contact, { hidden: false })
+        if (hasFrom(item)) return
+        // RFC 6121 §3.4: pre-approval, remembered until the contact asks.
+        const stored = await this.rosters.update(account, contact, (i) => ({
+          ...i,
+          approved: true,
+          hidden: false,
+        }))
+        // The contact's request may have landed meanwhile: then this answers it.
+        if (stored?.pendingIn) return this.grant(account, contact, { hidden: false })
         return
+      }
       case 'unsubscribe':
         await this.rosters.update(account, contact, (i) => ({
           ...i,
@@ -198,30 +193,39 @@ export class PresenceService {
     }
   }
 
+  /** `contact` may see `account`'s presence from now on: record it, tell the contact, send the current presence. */
+  private async grant(account: string, contact: JID, extra: Partial<RosterItem>): Promise<void> {
+    await this.rosters.update(account, contact, (i) => ({
+      ...i,
+      ...extra,
+      subscription: withFrom(i.subscription, true),
+      pendingIn: undefined,
+      approved: false,
+    }))
+    await this.send(account, contact, 'subscribed')
+    for (const s of this.core.sessions.ofAccount(account)) {
+      if (s.available && s.presence) await this.sendCopy(s.presence, s.jid.toString(), contact.toString())
+    }
+  }
+
   /** RFC 6121 §3, the contact's server: what `contact` sends to the local user `account`. */
   private async inboundSubscription(type: SubscriptionType, contact: JID, account: string, stanza: Element) {
     const item = await this.rosters.get(account, contact)
     stanza.attrs.from = contact.toString()
     switch (type) {
-      case 'subscribe':
+      case 'subscribe': {
         if (hasFrom(item)) return this.send(account, contact, 'subscribed')
-        if (item?.approved) {
-          await this.rosters.update(account, contact, (i) => ({
-            ...i,
-            subscription: withFrom(i.subscription, true),
-            approved: false,
-          }))
-          await this.send(account, contact, 'subscribed')
-          for (const s of this.core.sessions.ofAccount(account)) {
-            if (s.available && s.presence)
-              await this.sendCopy(s.presence, s.jid.toString(), contact.toString())
-          }
-          return
-        }
+        if (item?.approved) return this.grant(account, contact, {})
         // Strangers' requests are kept as hidden items; a full roster refuses more (spam bound).
         if (!item && (await this.core.roster.count(account)) >= this.core.config.limits.maxRosterItems) return
-        await this.rosters.update(account, contact, (i) => ({ ...i, pendingIn: stanza.toString() }))
+        const stored = await this.rosters.update(account, contact, (i) => ({
+          ...i,
+          pendingIn: stanza.toString(),
+        }))
+        // The user's pre-approval may have landed meanwhile: then it answers this request.
+        if (stored?.approved) return this.grant(account, contact, {})
         return this.toAvailable(stanza, contact, account)
+      }
       case 'subscribed':
         if (!item?.askOut) return
         await this.rosters.update(account, contact, (i) => ({

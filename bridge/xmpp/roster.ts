@@ -1,4 +1,5 @@
 import { createElement, type Element } from 'ltx'
+import { KeyedSerial } from '../messaging/serial.js'
 import type { XmppCore } from './core.js'
 import { XMPPError } from './errors.js'
 import { JID } from './jid.js'
@@ -33,6 +34,8 @@ export function rosterItemElement(item: RosterItem): Element {
  * (XEP-0237) and is pushed to the account's interested resources (RFC 6121 §2.1.6).
  */
 export class Rosters {
+  private readonly serial = new KeyedSerial()
+
   constructor(
     readonly core: XmppCore,
     private readonly names?: RosterNames,
@@ -47,7 +50,17 @@ export class Rosters {
   }
 
   /** Applies `change` to the item (a hidden empty one when absent); undefined from `change` removes it. */
-  async update(
+  update(
+    account: string,
+    contact: JID,
+    change: (item: RosterItem) => RosterItem | undefined,
+  ): Promise<RosterItem | undefined> {
+    // One change at a time per item: a client's answer and a contact's request arriving
+    // together must both land (read-modify-write would lose one).
+    return this.serial.run(`${account}/${contact.bareString}`, () => this.apply(account, contact, change))
+  }
+
+  private async apply(
     account: string,
     contact: JID,
     change: (item: RosterItem) => RosterItem | undefined,

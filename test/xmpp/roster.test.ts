@@ -164,3 +164,25 @@ test('roster sets with bad input are refused with the right errors', async () =>
   )
   await alice.stop()
 })
+
+test('a pre-approval and the contact’s request landing together: always accepted, never lost', async () => {
+  // Alice pre-approves Bob while Bob's request is on its way (e.g. from the network):
+  // whichever lands second must see the first, on every run.
+  // The contacts are not reachable from this server (no gateway): the answers bounce, the roster counts.
+  const unsent = () => undefined
+  for (let round = 0; round < 20; round++) {
+    const contact = `contact${round}`
+    await Promise.all([
+      t.server.subscriptionAs('alice', 'subscribed', `${contact}@paranoim.localhost`).catch(unsent),
+      t.server
+        .routeInbound(
+          xml('presence', { type: 'subscribe', from: `${contact}@paranoim.localhost`, to: ALICE }),
+        )
+        .catch(unsent),
+    ])
+    const item = await t.server.rosterItem('alice', `${contact}@paranoim.localhost`)
+    assert.equal(item?.subscription, 'from', `round ${round}`)
+    assert.equal(item?.pendingIn, undefined, `round ${round}`)
+    assert.equal(item?.approved, false, `round ${round}`)
+  }
+})
