@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { loadConfig, mergeLayers, parseOverrides, resolveDataDir } from '../config/load.js'
+import { loadConfig, mergeLayers, parseOverrides, resolveDataDir, type Tree } from '../config/load.js'
 import type { Config } from '../config/schema.js'
 import { createLogger, type Logger } from '../log.js'
 import { openStore, type Store } from '../store/index.js'
@@ -19,10 +19,17 @@ export interface CliContext {
   log: Logger
 }
 
-/** Defaults ← `baseFiles` ← --config files in order ← --set ← --data-dir / --log-level. */
-export function loadContext(command: Command, { baseFiles = [] as string[] } = {}): CliContext {
+/**
+ * Defaults ← `baseFiles` ← --config files in order ← `commandDefaults` ← --set ←
+ * --data-dir / --log-level.
+ */
+export function loadContext(
+  command: Command,
+  { baseFiles = [] as string[], commandDefaults = {} as Tree } = {},
+): CliContext {
   const options = command.optsWithGlobals<GlobalOptions>()
   const flags = mergeLayers(
+    commandDefaults,
     parseOverrides(options.set),
     options.dataDir === undefined ? {} : { store: { dataDir: options.dataDir } },
     options.logLevel === undefined ? {} : { log: { level: options.logLevel } },

@@ -6,7 +6,7 @@ import type { z } from 'zod'
 import { ConfigError } from './errors.js'
 import { type Config, configSchema } from './schema.js'
 
-type Tree = Record<string, unknown>
+export type Tree = Record<string, unknown>
 
 const isTree = (v: unknown): v is Tree => typeof v === 'object' && v !== null && !Array.isArray(v)
 

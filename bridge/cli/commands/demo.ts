@@ -227,7 +227,11 @@ export function registerDemoCommand(program: Command): void {
     .option('-n, --nodes <count>', 'relay nodes of the private network', '12')
     .action(async (_options, command: Command) => {
       const nodes = parseNodes(command.opts<DemoOptions>().nodes)
-      const context = loadContext(command, { baseFiles: [TESTNET_CONFIG] })
+      // The bridges' info logs would bury the progress lines and the connection block; --log-level still wins.
+      const context = loadContext(command, {
+        baseFiles: [TESTNET_CONFIG],
+        commandDefaults: { log: { level: 'warn' } },
+      })
       const root = await mkdtemp(join(tmpdir(), 'paranoim-demo-'))
       const stop = new StopSignals((signal) => progress(`${signal}: stopping…`))
       const started: Started = { bridges: [] }
