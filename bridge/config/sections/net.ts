@@ -13,8 +13,9 @@ export const netSection = z
     enabled: z.boolean().default(true),
     /**
      * Address the one UDP socket binds to (IPv4: bittorrent-dht speaks nothing else).
-     * 0.0.0.0 because a relay must be reachable from other machines; the local
-     * testnet sets 127.0.0.1.
+     * A bridge relays for others only when this is a specific address, the one it
+     * announces; on 0.0.0.0 (every interface) it uses the network without relaying.
+     * The local testnet sets 127.0.0.1.
      */
     host: z.ipv4().default('0.0.0.0'),
     /** UDP port; 0 picks a free one at each start (peers learn it from the DHT). */
