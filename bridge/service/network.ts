@@ -40,7 +40,8 @@ export async function startBridgeNetwork(config: Config, log: Logger): Promise<B
   // A relay announces where others reach it; bound to every interface, that address is not known
   // (no public-address discovery yet), so such a node uses the network without relaying for others.
   const relay = config.net.host !== '0.0.0.0'
-  if (!relay) netLog.info('not relaying for others: net.host is 0.0.0.0, so the address to announce is unknown')
+  if (!relay)
+    netLog.info('not relaying for others: net.host is 0.0.0.0, so the address to announce is unknown')
   const node = await startNetworkNode({
     config,
     nodeKey: await loadNodeKey(config.net.nodeKeyFile),
