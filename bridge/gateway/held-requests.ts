@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { KeyedSerial } from '../messaging/serial.js'
-import { bytesSchema, jsonCodec, type Store, type Table } from '../store/index.js'
+import { bytesSchema, jsonCodec, type Store, sortableNumber, type Table } from '../store/index.js'
 
 const heldMessage = z.strictObject({
   /** The sender's address (lowercase, as in its JID). */
@@ -16,7 +16,7 @@ const accountHead = z.strictObject({
   next: z.number().int().nonnegative(),
   count: z.number().int().nonnegative(),
 })
-const seqKey = (seq: number) => seq.toString().padStart(15, '0')
+const seqKey = (seq: number) => sortableNumber(seq, 15)
 
 /**
  * Messages from strangers, kept per account until the user accepts the sender

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { KeyedSerial } from '../messaging/serial.js'
-import { type BatchOp, jsonCodec, type Store, type Table } from '../store/index.js'
+import { type BatchOp, jsonCodec, type Store, sortableNumber, type Table } from '../store/index.js'
 import { NETWORK_ID_LENGTH } from '../wire/stanza-payload.js'
 
 /** Longer client ids are not remembered (no client sends them; they would only bloat the keys). */
@@ -13,7 +13,7 @@ const pairHead = z.strictObject({
 const logEntry = z.strictObject({ client: z.string(), network: z.string() })
 
 const toHex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
-const seqKey = (seq: number) => seq.toString().padStart(15, '0')
+const seqKey = (seq: number) => sortableNumber(seq, 15)
 
 /**
  * Client id ↔ network id of the messages an account sent a contact, so that

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { bytesSchema, jsonCodec, type Store, type Table } from '../store/index.js'
+import { bytesSchema, jsonCodec, type Store, sortableNumber, type Table } from '../store/index.js'
 
 /**
  * The Messenger's LevelDB tables. Keys are lowercase hex joined by ':' (local
@@ -42,5 +42,5 @@ export function messagingTables(store: Store): MessagingTables {
 
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
 export const unhex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'))
-export const seqKey = (seq: number): string => String(seq).padStart(10, '0')
+export const seqKey = (seq: number): string => sortableNumber(seq, 10)
 export const joinKey = (...parts: string[]): string => parts.join(':')

@@ -6,9 +6,7 @@ import { DOMAIN } from '../crypto/domains.js'
 import { verifyWithDomain } from '../crypto/sign.js'
 import { checkStamp } from '../crypto/stamp.js'
 import type { Logger } from '../log.js'
-import { bytesSchema, jsonCodec } from '../store/codec.js'
-import type { Store } from '../store/store.js'
-import type { Table } from '../store/table.js'
+import { bytesSchema, jsonCodec, type Store, sortableNumber, type Table } from '../store/index.js'
 import {
   ackSignedBytes,
   type MailboxAck,
@@ -51,7 +49,7 @@ export interface MailboxHolderOptions {
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
 const result = (status: number, sent = 0, more = 0): MailboxResult => ({ status, sent, more })
 /** Expiry index keys sort by time: fixed-width seconds. */
-const expiryKey = (expiry: number, key: string): string => `${String(expiry).padStart(10, '0')}/${key}`
+const expiryKey = (expiry: number, key: string): string => `${sortableNumber(expiry, 10)}/${key}`
 
 /**
  * The holder role (docs/protocol.md "Mailboxes" → "Holders"): keeps opaque

@@ -108,9 +108,9 @@ export class OnionService extends EventEmitter<OnionServiceEvents> {
   }
 
   /** Hosted identities' inbound tunnels (one per intro point) and the outbound circuits kept, for status pages. */
-  counts(): { inbound: number; outbound: number; introPoints: number } {
-    const intros = [...this.#hosted.values()].reduce((sum, t) => sum + t.introPoints().length, 0)
-    return { inbound: intros, outbound: this.#introducer.circuitCount, introPoints: intros }
+  counts(): { inbound: number; outbound: number } {
+    const inbound = [...this.#hosted.values()].reduce((sum, t) => sum + t.introPoints().length, 0)
+    return { inbound, outbound: this.#introducer.circuitCount }
   }
 
   stop(): void {

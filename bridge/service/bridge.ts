@@ -161,15 +161,7 @@ export function createBridge(config: Config, { log, store, xmppModules = [] }: B
     status: () => ({
       startedAt,
       xmpp: xmppRunning ? xmppStatus(config.xmpp, xmpp) : null,
-      network: network
-        ? {
-            ...network.counts(),
-            tunnels: network.onion.counts(),
-            introPoints: network.onion.counts().introPoints,
-            outbox: messenger.counts().outbox,
-            mailboxHeld: null,
-          }
-        : null,
+      network: network ? { ...network.counts(), outbox: messenger.counts().outbox, mailboxHeld: null } : null,
     }),
     async start() {
       if (config.net.enabled) {

@@ -224,9 +224,7 @@ export class IdentityService {
 
   /** The identity's password is also its XMPP password (kept as SCRAM keys only), and a login opens the key. */
   private async setLogin(nickname: string, identity: Identity, password: string): Promise<void> {
-    await setAccountPassword(this.options.store, nickname, password)
-    const clientKeys = await this.accounts.clientKeys(nickname, password)
-    if (!clientKeys) throw new Error('stored SCRAM keys do not match the password just set')
+    const clientKeys = await setAccountPassword(this.options.store, nickname, password)
     await this.loginUnlock.wrap(nickname, identity, clientKeys)
   }
 

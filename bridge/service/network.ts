@@ -5,6 +5,7 @@ import type { Logger } from '../log.js'
 import { loadNodeKey } from '../net/node-key.js'
 import { OnionRouter } from '../onion/onion-router.js'
 import { OnionService } from '../onion/onion-service.js'
+import type { NetworkStatus } from './status.js'
 
 /** Relays a node needs in its directory before it can build its tunnels and a path. */
 function relaysNeeded(config: Config): number {
@@ -25,8 +26,8 @@ export interface BridgeNetwork {
   host(identity: Identity): void
   /** Whether `host` succeeded for this address (its record is out). */
   reachable(address: Uint8Array): boolean
-  /** Peers in the DHT routing table and known relays. */
-  counts(): { peers: number; relays: number }
+  /** Peers in the DHT routing table, known relays, tunnels and intro points (one per inbound tunnel). */
+  counts(): Omit<NetworkStatus, 'outbox' | 'mailboxHeld'>
   stop(): Promise<void>
 }
 
@@ -113,7 +114,15 @@ export async function startBridgeNetwork(config: Config, log: Logger): Promise<B
     onion,
     host,
     reachable: (address) => hosted.has(Buffer.from(address).toString('hex')),
-    counts: () => ({ peers: node.service.status().nodes, relays: directory.size }),
+    counts() {
+      const tunnels = onion.counts()
+      return {
+        peers: node.service.status().nodes,
+        relays: directory.size,
+        tunnels,
+        introPoints: tunnels.inbound,
+      }
+    },
     async stop() {
       stopped = true
       clearTimeout(refreshTimer)

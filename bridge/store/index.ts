@@ -1,6 +1,7 @@
 export { bytesSchema, type Codec, jsonCodec } from './codec.js'
 export * from './errors.js'
 export { type IdentityRecord, identitiesTable } from './identities.js'
+export { sortableNumber } from './keys.js'
 export type { BatchOp } from './level.js'
 export { type Migration, migrations } from './migrations.js'
 export { openMemoryStore, openStore, STORE_SUBDIR, Store, type StoreOptions } from './store.js'

@@ -30,20 +30,21 @@ export const DEFAULT_SCRAM_ITERATIONS = 10_000
 
 /**
  * Sets (or replaces) an account's XMPP password: stores only SCRAM-SHA-256 and
- * SCRAM-SHA-1 salted keys (salt, iterations, StoredKey, ServerKey).
+ * SCRAM-SHA-1 salted keys (salt, iterations, StoredKey, ServerKey). Returns the
+ * ClientKey of each, which is never stored (the login unlock wraps under them).
  */
 export async function setAccountPassword(
   store: Store,
   nickname: string,
   password: string,
   iterations = DEFAULT_SCRAM_ITERATIONS,
-): Promise<void> {
+): Promise<Record<ScramHash, Uint8Array>> {
   if (!NICKNAME.test(nickname)) throw new XMPPError('jid-malformed', `"${nickname}" is not a valid nickname`)
   if (password.length === 0) throw new XMPPError('not-acceptable', 'the password is empty')
-  await credentialsTable(store).put(nickname, {
-    'SHA-256': newScramCredential('SHA-256', password, iterations),
-    'SHA-1': newScramCredential('SHA-1', password, iterations),
-  })
+  const sha256 = newScramCredential('SHA-256', password, iterations)
+  const sha1 = newScramCredential('SHA-1', password, iterations)
+  await credentialsTable(store).put(nickname, { 'SHA-256': sha256.credential, 'SHA-1': sha1.credential })
+  return { 'SHA-256': sha256.clientKey, 'SHA-1': sha1.clientKey }
 }
 
 /** Whether an identity with this nickname exists: an account is an identity (TEAM contract). */

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { jsonCodec, type Store, type Table } from '../store/index.js'
+import { jsonCodec, type Store, sortableNumber, type Table } from '../store/index.js'
 
 const offlineMessage = z.strictObject({
   /** The stanza as serialised XML. */
@@ -26,7 +26,7 @@ export class OfflineStore {
   /** Keys sort by time then a per-process counter, so order survives restarts; the key is taken synchronously. */
   async add(account: string, message: OfflineMessage): Promise<void> {
     this.seq = (this.seq + 1) % 1_000_000
-    const key = `${account}/${message.stamp.toString().padStart(15, '0')}-${this.seq.toString().padStart(6, '0')}`
+    const key = `${account}/${sortableNumber(message.stamp, 15)}-${sortableNumber(this.seq, 6)}`
     await this.table.put(key, message)
   }
 

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type Element, createElement as xml } from 'ltx'
 import type { Testnet } from '../../bridge/dht/testnet.js'
+import { tempDir } from '../store/helpers.js'
 import { login, type TestClient, trustCertificate } from '../xmpp/client.js'
 import { type BridgeProcess, createIdentity, startBridgeProcess } from './bridge-process.js'
 import { startRelayTestnet } from './relay-testnet.js'
@@ -66,12 +65,10 @@ describe('two bridges on a testnet, an @xmpp/client user on each', () => {
   let testnet: Testnet
   let bootstrap: string
   const sides: Side[] = []
-  let root: string | undefined
 
   before(async () => {
     ;({ testnet, bootstrap } = await startRelayTestnet(12))
-    // Not tempDir(): its after() hook, registered inside before(), would delete the data dirs early.
-    root = await mkdtemp(join(tmpdir(), 'paranoim-e2e-'))
+    const root = await tempDir('paranoim-e2e-')
     for (const nickname of ['alice', 'bob']) {
       const dataDir = join(root, nickname)
       const address = await createIdentity(dataDir, nickname, PASSWORD)
@@ -87,7 +84,6 @@ describe('two bridges on a testnet, an @xmpp/client user on each', () => {
       await side.bridge?.stop()
     }
     await testnet?.stop()
-    if (root) await rm(root, { recursive: true, force: true })
   })
 
   it('subscription handshake: a request with its text, approved, presence both ways', async () => {

@@ -7,6 +7,7 @@ import { startWebUi, type WebUi } from '../../../webui/server/server.js'
 import { mergeLayers } from '../../config/load.js'
 import { type Config, configSchema } from '../../config/schema.js'
 import { startTestnet, TESTNET_CONFIG, type Testnet } from '../../dht/testnet.js'
+import { ParanoimError } from '../../errors.js'
 import type { Logger } from '../../log.js'
 import { onionRelays } from '../../onion/testnet-relays.js'
 import { type Bridge, createBridge } from '../../service/bridge.js'
@@ -15,8 +16,15 @@ import type { XmppModule } from '../../xmpp/module.js'
 import { type CliContext, loadContext } from '../context.js'
 import { echoBotModule } from '../demo/echo-bot.js'
 import { freePort } from '../demo/ports.js'
-import { DemoError, DemoStopped, StopSignals } from '../demo/stop-signals.js'
 import { UsageError } from '../errors.js'
+import { StopRequested, StopSignals } from '../signals.js'
+
+/** The demo did not get ready in time (the network or the bot did not come up). */
+export class DemoError extends ParanoimError {
+  constructor(message: string) {
+    super('CLI_DEMO', message)
+  }
+}
 
 const USER = 'you'
 const BOT = 'echo'
@@ -38,7 +46,7 @@ function progress(line: string): void {
   process.stderr.write(`${line}\n`)
 }
 
-/** Polls `check` until true; stops early on Ctrl-C (DemoStopped), gives up after READY_TIMEOUT_MS. */
+/** Polls `check` until true; stops early on Ctrl-C (StopRequested), gives up after READY_TIMEOUT_MS. */
 async function waitFor(
   what: string,
   check: () => boolean | Promise<boolean>,
@@ -239,7 +247,7 @@ export function registerDemoCommand(program: Command): void {
         process.stdout.write(await startDemo(nodes, context, root, stop, started))
         await stop.next()
       } catch (err) {
-        if (!(err instanceof DemoStopped)) throw err
+        if (!(err instanceof StopRequested)) throw err
       } finally {
         await stopAll(started)
         await rm(root, { recursive: true, force: true })

@@ -51,12 +51,21 @@ export function deriveScramKeys(
 
 /** A fresh credential for storage (plain Uint8Arrays, as the store's codec expects). */
 export function newScramCredential(hash: ScramHash, password: string, iterations: number) {
-  const { salt, storedKey, serverKey } = deriveScramKeys(hash, password, randomBytes(16), iterations)
-  return {
-    salt: new Uint8Array(salt),
+  const { salt, storedKey, serverKey, clientKey } = deriveScramKeys(
+    hash,
+    password,
+    randomBytes(16),
     iterations,
-    storedKey: new Uint8Array(storedKey),
-    serverKey: new Uint8Array(serverKey),
+  )
+  return {
+    credential: {
+      salt: new Uint8Array(salt),
+      iterations,
+      storedKey: new Uint8Array(storedKey),
+      serverKey: new Uint8Array(serverKey),
+    },
+    /** What a login with this password will reveal (the login unlock wraps under it). */
+    clientKey: new Uint8Array(clientKey),
   }
 }
 
