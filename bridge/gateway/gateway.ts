@@ -5,7 +5,7 @@ import { encodeAddress, parseAddress } from '../crypto/address.js'
 import { ParanoimError } from '../errors.js'
 import type { Logger } from '../log.js'
 import type { InboundMessage } from '../messaging/inbox.js'
-import type { Store } from '../store/index.js'
+import type { BatchOp, Store } from '../store/index.js'
 import {
   decodeStanzaPayload,
   encodeStanzaPayload,
@@ -63,7 +63,12 @@ type PeerEvent = { from: Uint8Array; to: Uint8Array }
 
 /** The part of the Messenger the gateway uses. */
 export interface GatewayMessenger {
-  send(from: Uint8Array, to: Uint8Array, body: Uint8Array, options?: { reliable?: boolean }): Promise<unknown>
+  send(
+    from: Uint8Array,
+    to: Uint8Array,
+    body: Uint8Array,
+    options?: { reliable?: boolean; alsoWrite?: BatchOp[] },
+  ): Promise<unknown>
   on(event: 'unreachable' | 'heard', listener: (event: PeerEvent) => void): unknown
   off(event: 'unreachable' | 'heard', listener: (event: PeerEvent) => void): unknown
 }
@@ -207,10 +212,11 @@ export class Gateway {
     if (isChatStateOnly(payload)) return this.sendEphemeral(route, payload)
     const firstContact = !(await this.ids.hasWritten(route.account, route.contact))
     const bytes = this.encode(payload)
-    await this.sendReliable(route, bytes)
-    // After the outbox write: a crash in between sends a client's resend twice, never loses it.
-    // (A receipt cannot come back sooner: it needs the other client's round trip.)
-    await this.ids.remember(route.account, route.contact, stanza.attrs.id, payload.id)
+    // The id mapping is committed with the outbox entry: after a crash both exist or neither,
+    // so a client's resend is recognised exactly when the message is already on its way.
+    await this.ids.remember(route.account, route.contact, clientId, payload.id, (ops) =>
+      this.sendReliable(route, bytes, ops),
+    )
     if (firstContact) await this.releaseHeld(route)
   }
 
@@ -283,9 +289,9 @@ export class Gateway {
     return bytes
   }
 
-  private async sendReliable(route: Route, bytes: Uint8Array): Promise<void> {
+  private async sendReliable(route: Route, bytes: Uint8Array, alsoWrite: BatchOp[] = []): Promise<void> {
     try {
-      await this.options.messenger.send(route.self, route.contactKey, bytes, { reliable: true })
+      await this.options.messenger.send(route.self, route.contactKey, bytes, { reliable: true, alsoWrite })
     } catch (err) {
       if (!(err instanceof ParanoimError)) throw err
       throw new GatewayError('resource-constraint', err.message, { cause: err })

@@ -39,20 +39,23 @@ export class IdMap {
     this.byNetwork = store.table('gateway-id-network', jsonCodec(z.string()))
   }
 
-  /** Records that `account` sent `contact` the message `network`, which its client calls `clientId`. */
+  /**
+   * Records that `account` sent `contact` the message `network`, which its
+   * client calls `clientId`. The records are handed to `write`, which commits
+   * them (with the message itself: the gateway passes the outbox write).
+   */
   remember(
     account: string,
     contact: string,
     clientId: string | undefined,
     network: Uint8Array,
+    write: (ops: BatchOp[]) => Promise<void> = (ops) => this.store.batch(ops),
   ): Promise<void> {
     const pair = `${account}/${contact}`
     return this.serial.run(pair, async () => {
       const head = (await this.heads.get(pair)) ?? { next: 0, count: 0 }
-      if (clientId === undefined || clientId.length > MAX_CLIENT_ID_CHARS) {
-        if (head.next === 0) await this.heads.put(pair, head)
-        return
-      }
+      if (clientId === undefined || clientId.length > MAX_CLIENT_ID_CHARS)
+        return write(head.next === 0 ? [this.heads.putOp(pair, head)] : [])
       const hex = toHex(network)
       const full = head.count >= this.perContact
       // The deletions go first in the batch, so a client id reused by the new entry keeps its index.
@@ -63,7 +66,7 @@ export class IdMap {
         this.byNetwork.putOp(`${pair}/${hex}`, clientId),
         this.heads.putOp(pair, { next: head.next + 1, count: full ? head.count : head.count + 1 }),
       )
-      await this.store.batch(ops)
+      await write(ops)
     })
   }
 

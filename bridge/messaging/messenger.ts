@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events'
 import type { MessagingConfig } from '../config/sections/messaging.js'
 import { type Identity, x25519FromEd25519PublicKey } from '../crypto/identity.js'
 import type { Logger } from '../log.js'
-import type { Store } from '../store/index.js'
+import type { BatchOp, Store } from '../store/index.js'
 import {
   DATA_HEADER_BYTES,
   decodeFrame,
@@ -145,7 +145,11 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     from: Uint8Array,
     to: Uint8Array,
     body: Uint8Array,
-    options: { reliable?: boolean } = {},
+    options: {
+      reliable?: boolean
+      /** Reliable only: the caller's own records, committed in the same batch as the outbox entry. */
+      alsoWrite?: BatchOp[]
+    } = {},
   ): Promise<{ id: Uint8Array; timestamp: number }> {
     const identity = this.identities.get(hex(from))
     if (this.stopped) throw new MessengerError('STOPPED', 'the messenger is stopped')
@@ -160,7 +164,7 @@ export class Messenger extends EventEmitter<MessengerEvents> {
         `message of ${body.length} bytes; at most ${max} (messaging.maxMessageBytes)`,
       )
     await this.ready.get(hex(from))
-    return this.outbox.send(identity, to, body)
+    return this.outbox.send(identity, to, body, options.alsoWrite)
   }
 
   /** An envelope for the local identity `to`. Never throws on bad input: counts and logs at debug. */

@@ -1,7 +1,7 @@
 import type { MessagingConfig } from '../config/sections/messaging.js'
 import type { Identity } from '../crypto/identity.js'
 import type { Logger } from '../log.js'
-import type { Store } from '../store/index.js'
+import type { BatchOp, Store } from '../store/index.js'
 import { type AckFrame, encodeFrame, MESSAGE_ID_BYTES, STREAM_ID_BYTES } from '../wire/frame.js'
 import { Backoff } from './backoff.js'
 import { MessengerError } from './messenger-errors.js'
@@ -136,6 +136,7 @@ export class Outbox {
     from: Identity,
     to: Uint8Array,
     body: Uint8Array,
+    alsoWrite: BatchOp[] = [],
   ): Promise<{ id: Uint8Array; timestamp: number }> {
     const { config, tables, store, now, random } = this.deps
     const pair = this.pairFor(from, to)
@@ -155,6 +156,7 @@ export class Outbox {
     try {
       await this.writes.track(
         store.batch([
+          ...alsoWrite,
           tables.outbox.putOp(joinKey(pair.key, seqKey(seq)), { id, timestamp, body }),
           tables.streams.putOp(pair.key, {
             stream: pair.stream,

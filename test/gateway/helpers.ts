@@ -6,7 +6,7 @@ import type { Clock } from '../../bridge/gateway/clock.js'
 import { Gateway, type GatewayXmpp } from '../../bridge/gateway/gateway.js'
 import { silentLogger } from '../../bridge/log.js'
 import type { InboundMessage } from '../../bridge/messaging/inbox.js'
-import { openMemoryStore, type Store } from '../../bridge/store/index.js'
+import { type BatchOp, openMemoryStore, type Store } from '../../bridge/store/index.js'
 
 export const DOMAIN = 'paranoim.localhost'
 
@@ -93,8 +93,19 @@ export class FakeMessenger extends EventEmitter<{
   readonly sent: Sent[] = []
   failure: Error | undefined
 
-  async send(from: Uint8Array, to: Uint8Array, body: Uint8Array, options: { reliable?: boolean } = {}) {
+  /** The store the real messenger would commit `alsoWrite` to, with the outbox entry. */
+  constructor(private readonly store: Store) {
+    super()
+  }
+
+  async send(
+    from: Uint8Array,
+    to: Uint8Array,
+    body: Uint8Array,
+    options: { reliable?: boolean; alsoWrite?: BatchOp[] } = {},
+  ) {
     if (this.failure) throw this.failure
+    await this.store.batch(options.alsoWrite ?? [])
     this.sent.push({ from, to, body, reliable: options.reliable ?? true })
     return { id: new Uint8Array(16), timestamp: 0 }
   }
@@ -127,7 +138,7 @@ export async function side(
 ): Promise<Side> {
   const store = await openMemoryStore()
   const xmpp = new FakeXmpp()
-  const messenger = new FakeMessenger()
+  const messenger = new FakeMessenger(store)
   const config = defaultConfig()
   const g = new Gateway({
     config: { ...config.gateway, ...gateway },

@@ -9,6 +9,7 @@ import { Gateway, type GatewayMessenger } from '../../bridge/gateway/gateway.js'
 import { silentLogger } from '../../bridge/log.js'
 import type { InboundMessage } from '../../bridge/messaging/inbox.js'
 import type { Messenger } from '../../bridge/messaging/messenger.js'
+import type { BatchOp, Store } from '../../bridge/store/index.js'
 import { XMPPError } from '../../bridge/xmpp/errors.js'
 import type { RemoteRouter } from '../../bridge/xmpp/remote.js'
 import { login, type TestClient, trustCertificate } from '../xmpp/client.js'
@@ -26,7 +27,18 @@ class LoopbackMessenger extends EventEmitter<{
   deliver: ((message: InboundMessage) => Promise<void>) | undefined
   readonly log: Array<{ reliable: boolean }> = []
 
-  async send(from: Uint8Array, to: Uint8Array, body: Uint8Array, options: { reliable?: boolean } = {}) {
+  /** The store the real messenger commits `alsoWrite` to, with the outbox entry. */
+  constructor(private readonly store: Store) {
+    super()
+  }
+
+  async send(
+    from: Uint8Array,
+    to: Uint8Array,
+    body: Uint8Array,
+    options: { reliable?: boolean; alsoWrite?: BatchOp[] } = {},
+  ) {
+    await this.store.batch(options.alsoWrite ?? [])
     const reliable = options.reliable ?? true
     this.log.push({ reliable })
     const message = { from, to, body, reliable, id: new Uint8Array(16), timestamp: Date.now() }
@@ -67,7 +79,7 @@ before(async () => {
     addresses.set(nick, parseAddress(address))
     jids.set(nick, `${address}@${t.config.xmpp.domain}`)
   }
-  const messenger = new LoopbackMessenger()
+  const messenger = new LoopbackMessenger(t.store)
   gateway = new Gateway({
     config: defaultConfig().gateway,
     domain: t.config.xmpp.domain,
