@@ -8,7 +8,16 @@ import { StreamError, XMPPError } from './errors.js'
 import { Hooks } from './hooks.js'
 import { IqHandlers } from './iq-handlers.js'
 import { JID } from './jid.js'
-import type { Advertised, DiscoIdentity, IqTarget, Session, XmppEvents, XmppModule } from './module.js'
+import type {
+  Advertised,
+  ComponentHandler,
+  DiscoIdentity,
+  DiscoItem,
+  IqTarget,
+  Session,
+  XmppEvents,
+  XmppModule,
+} from './module.js'
 import { NS } from './namespaces.js'
 import { OfflineStore } from './offline-store.js'
 import type { RemoteRouter } from './remote.js'
@@ -39,6 +48,8 @@ export class XmppCore {
   /** What modules advertise from setup() (`ctx.advertise`), beside their static declarations. */
   readonly advertised: Advertised[] = []
   readonly nonzas = new Map<string, NonzaHandler>()
+  /** Local services by domain (ctx.component): their stanzas never reach the remote router. */
+  readonly components = new Map<string, ComponentHandler>()
   /** Set by the presence layer: handles every presence stanza. */
   presence!: {
     outbound(session: ClientSession, stanza: Element, to: JID | undefined): Promise<void>
@@ -86,6 +97,11 @@ export class XmppCore {
     const identities = all.flatMap((m) => (target === 'server' ? m.identities : m.accountIdentities) ?? [])
     const features = all.flatMap((m) => (target === 'server' ? m.features : m.accountFeatures) ?? [])
     return { identities, features: [...new Set(features)].sort() }
+  }
+
+  /** The server's disco#items: the local services the modules run. */
+  discoItems(): DiscoItem[] {
+    return [...this.modules, ...this.advertised].flatMap((m) => m.items ?? [])
   }
 
   /** The stream features offered after authentication, from every module. */
@@ -155,7 +171,11 @@ export class XmppCore {
     const to = JID.parse(stanza.attrs.to ?? from.bareString)
     const kind = stanzaKind(stanza)
     if (!kind) throw new XMPPError('bad-request', `<${stanza.name}> is not a stanza`)
-    if (to.domain !== this.domain) return this.remote.route(stanza, to)
+    if (to.domain !== this.domain) {
+      const component = this.components.get(to.domain)
+      if (component) return component({ stanza, kind, from, to })
+      return this.remote.route(stanza, to)
+    }
     if (to.local === '') return this.toServer(stanza, kind, from, to, origin)
     if (!(await this.accountExists(to.local))) return this.remote.route(stanza, to)
     if (kind === 'presence') return this.presence.inbound(stanza, from, to, origin)
