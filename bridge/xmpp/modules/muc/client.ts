@@ -121,8 +121,10 @@ export class ClientStanzas {
       const occupant = room?.occupantOfSession(from.toString())
       if (!room || !occupant) return
       if (occupant.sessions.size > 1) {
+        // One of several resources leaves: only it hears of it; the occupant stays.
+        const own = this.muc.presence(room, occupant, occupant, from.toString(), { unavailable: true })
         occupant.sessions.delete(from.toString())
-        return
+        return this.muc.send(own.attr('to', from.toString()))
       }
       const status = stanza.getChildText('status') ?? undefined
       await this.muc.propose({ type: 'leave', ...this.base(room, occupant, from), status })

@@ -313,6 +313,7 @@ export class MucService implements MucRemote {
   /** §10.2: the new configuration, with the status messages and removals it implies. */
   async reconfigure(room: Room, config: RoomConfig): Promise<void> {
     const before = room.config
+    const initial = room.locked
     room.state.config = config
     room.locked = false
     if (config.persistent) await this.store.saveAll(room)
@@ -323,10 +324,11 @@ export class MucService implements MucRemote {
           await this.exit(room, occupant, { codes: [STATUS.membersOnly] })
       }
     }
+    // The first configuration unlocks the room (§10.1.2); later ones are announced (§10.2.1).
     const codes: number[] = [STATUS.configChanged]
     if (config.whois !== before.whois)
       codes.push(config.whois === 'anyone' ? STATUS.nowNonAnonymous : STATUS.nowSemiAnonymous)
-    await this.toOccupants(room, () => statusMessage(room.jid, codes))
+    if (!initial) await this.toOccupants(room, () => statusMessage(room.jid, codes))
     if (room.occupants.size === 0 && !config.persistent) this.rooms.delete(room.name)
   }
 
