@@ -209,6 +209,7 @@ test('remote occupants: join, messages (old → delay), PMs both ways, subject, 
   await muc.remote.leave('net', REMOTE, 'bye')
   const left = await nextFrom(alice, `${ROOM}/Remo`, (el) => el.attrs.type === 'unavailable')
   assert.equal(left.getChild('x', MUC_USER)!.getChild('item')!.attrs.role, 'none')
+  assert.equal(left.getChildText('status'), 'bye')
   await muc.remote.join('net', { address: REMOTE, nick: 'Remy' })
   await nextFrom(alice, `${ROOM}/Remy`)
   await muc.remote.role('net', { actor: REMOTE, nick: 'Alice', role: 'none', reason: 'network says so' })

@@ -37,6 +37,7 @@ export class ClientStanzas {
       if (occupant.nick !== to.resource) return this.changeNick(from, room, occupant, to.resource)
       const presence = presencePayload(stanza)
       await this.muc.propose({ type: 'presence', ...this.base(room, occupant, from), presence })
+      occupant.sessions.delete(from.toString())
       occupant.sessions.set(from.toString(), presence)
       await this.muc.announce(room, occupant)
     })
@@ -57,7 +58,7 @@ export class ClientStanzas {
     const room = existing
     const same = room.occupants.get(nick)
     if (same && same.bare !== bare) throw new XMPPError('conflict', `${nick} is taken in this room`)
-    room.checkEntry(bare, false)
+    room.checkEntry(bare)
     if (!same) this.muc.checkRoomFull(room, bare)
     await this.muc.propose({
       type: 'join',
@@ -128,8 +129,7 @@ export class ClientStanzas {
       }
       const status = stanza.getChildText('status') ?? undefined
       await this.muc.propose({ type: 'leave', ...this.base(room, occupant, from), status })
-      occupant.sessions.set(from.toString(), presencePayload(stanza))
-      await this.muc.exit(room, occupant)
+      await this.muc.exit(room, occupant, { status })
     })
   }
 

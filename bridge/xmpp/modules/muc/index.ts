@@ -45,7 +45,18 @@ export function createMucModule(options: { port?: MucNetworkPort } = {}): MucMod
   }
 }
 
+/** A fault of this module is logged and answered as internal-server-error, never ends the client's stream. */
 async function handle(ctx: ModuleContext, event: ComponentStanzaEvent, clients: ClientStanzas, iqs: MucIq) {
+  try {
+    await dispatch(ctx, event, clients, iqs)
+  } catch (err) {
+    if (err instanceof XMPPError) throw err
+    ctx.log.error({ err, kind: event.kind }, 'MUC stanza failed')
+    throw new XMPPError('internal-server-error')
+  }
+}
+
+async function dispatch(ctx: ModuleContext, event: ComponentStanzaEvent, clients: ClientStanzas, iqs: MucIq) {
   const { stanza, kind, from, to } = event
   // Rooms are for this bridge's own clients; the network joins them through the port, never by stanzas.
   if (from.domain !== ctx.domain || from.isBare || !ctx.sessions.byJid(from))
@@ -63,10 +74,7 @@ async function handle(ctx: ModuleContext, event: ComponentStanzaEvent, clients: 
       payload ?? null,
     )
   } catch (err) {
-    if (!(err instanceof XMPPError)) {
-      ctx.log.error({ err }, 'MUC IQ failed')
-      throw new XMPPError('internal-server-error')
-    }
+    if (!(err instanceof XMPPError)) throw err
     reply = errorReply(stanza, err)
   }
   await ctx.route(reply)

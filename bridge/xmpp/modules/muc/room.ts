@@ -130,10 +130,10 @@ export class Room {
   }
 
   /** The entry checks of §7.2 for someone not yet in the room. */
-  checkEntry(bare: string, isOwnerCreating: boolean): void {
+  checkEntry(bare: string): void {
     const affiliation = this.affiliation(bare)
     if (affiliation === 'outcast') throw new XMPPError('forbidden', 'you are banned from this room')
-    if (this.locked && affiliation !== 'owner' && !isOwnerCreating)
+    if (this.locked && affiliation !== 'owner')
       throw new XMPPError('item-not-found', 'this room is being configured (locked)')
     if (this.config.membersOnly && rank(affiliation) < rank('member'))
       throw new XMPPError('registration-required', 'this room is members-only')

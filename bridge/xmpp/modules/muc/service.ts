@@ -45,6 +45,8 @@ export interface Announcement {
   reason?: string
   /** The new nick (303). */
   nick?: string
+  /** The leaving occupant's status text. */
+  status?: string
   destroy?: Element
 }
 
@@ -157,6 +159,7 @@ export class MucService implements MucRemote {
       'presence',
       { from: `${room.jid}/${occupant.nick}`, type: how.unavailable ? 'unavailable' : undefined },
       ...(how.unavailable ? [] : latestPresence(occupant).map((el) => clone(el))),
+      how.status !== undefined ? createElement('status', {}, how.status) : null,
       x,
       createElement('occupant-id', { xmlns: NS_OCCUPANT_ID, id: room.occupantId(occupant.bare) }),
     )
@@ -165,7 +168,7 @@ export class MucService implements MucRemote {
   async announce(room: Room, occupant: Occupant, how: Announcement = {}): Promise<void> {
     await this.toOccupants(room, (viewer, to) => this.presence(room, occupant, viewer, to, how))
     // A removed occupant is no longer in the room but must hear of its own removal.
-    if (!room.occupants.has(occupant.nick) || room.occupants.get(occupant.nick) !== occupant) {
+    if (room.occupants.get(occupant.nick) !== occupant) {
       for (const to of occupant.account === undefined ? [] : occupant.sessions.keys()) {
         const stanza = this.presence(room, occupant, occupant, to, how)
         stanza.attrs.to = to
@@ -409,9 +412,7 @@ export class MucService implements MucRemote {
   leave(name: string, address: string, status?: string): Promise<void> {
     return this.serial(name, async () => {
       const room = this.room(name)
-      const occupant = this.remoteOccupant(room, address)
-      occupant.sessions.set(address, status ? [createElement('status', {}, status)] : [])
-      await this.exit(room, occupant)
+      await this.exit(room, this.remoteOccupant(room, address), { status })
     })
   }
 
@@ -487,7 +488,7 @@ function firstSession(occupant: Occupant): string {
   return occupant.sessions.keys().next().value ?? occupant.bare
 }
 
-/** The presence children of the occupant's most recently updated session. */
+/** The presence children of the occupant's most recently updated session (updates move to the end). */
 function latestPresence(occupant: Occupant): Element[] {
   return [...occupant.sessions.values()].at(-1) ?? []
 }
