@@ -244,9 +244,17 @@ test('a second resource joins the same occupant; groupchat is never carbon-copie
   )
   assert.ok(await nothing(alice, (el) => el.name === 'presence' && el.attrs.from === `${ROOM}/Bob`, 200))
   await alice.xmpp.send(
-    xml`<message type='groupchat' to='${ROOM}' id='g3'><body>both of you</body></message>`,
+    xml`<message type='groupchat' to='${ROOM}' id='g3'><body>both of you</body><origin-id xmlns='urn:xmpp:sid:0' id='o3'/><stanza-id xmlns='urn:xmpp:sid:0' id='forged' by='${ROOM}'/></message>`,
   )
-  for (const c of [bob, phone]) await nextFrom(c, `${ROOM}/Alice`, (el) => el.attrs.id === 'g3')
+  // Both resources get it; the client's origin-id stays (clients know their echo by it), a forged stanza-id does not.
+  for (const c of [bob, phone]) {
+    const copy = await nextFrom(c, `${ROOM}/Alice`, (el) => el.attrs.id === 'g3')
+    assert.equal(copy.getChild('origin-id')?.attrs.id, 'o3')
+    assert.deepEqual(
+      copy.getChildren('stanza-id').map((el) => el.attrs.id === 'forged'),
+      [false],
+    )
+  }
   await phone.xmpp.send(xml`<presence to='${ROOM}/Bob' type='unavailable'/>`)
   // The pc resource is still in: no unavailable for the room, and it still gets messages.
   assert.ok(

@@ -177,10 +177,16 @@ export class ClientStanzas {
       await this.muc.propose({ type: 'subject', ...this.base(room, occupant, from), subject: text })
       return this.muc.setSubject(room, occupant.nick, text, stamp)
     }
-    // What the room stamps itself (ids, delays) is never taken from the sender.
+    // What the room stamps itself (stanza ids, occupant ids, delays) is never taken from the sender;
+    // the client's own <origin-id/> stays: clients recognise their echo by it (XEP-0359 §3.1).
     const payload = stanza
       .getChildElements()
-      .filter((el) => el.getNS() !== NS_SID && el.getNS() !== NS_OCCUPANT_ID && el.name !== 'delay')
+      .filter(
+        (el) =>
+          !(el.name === 'stanza-id' && el.getNS() === NS_SID) &&
+          el.getNS() !== NS_OCCUPANT_ID &&
+          el.name !== 'delay',
+      )
     const message = { id: randomUUID(), clientId: stanza.attrs.id, stamp: this.now, payload }
     await this.muc.propose({ type: 'message', ...this.base(room, occupant, from), ...message })
     await this.muc.groupchat(room, occupant, message)
