@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { createElement, type Element } from 'ltx'
+import type { Element } from 'ltx'
 import type { XmppConfig } from '../config/sections/xmpp.js'
 import type { Logger } from '../log.js'
 import type { Store } from '../store/index.js'
@@ -24,7 +24,7 @@ import type { RemoteRouter } from './remote.js'
 import { RosterStore } from './roster-store.js'
 import type { ClientSession } from './session.js'
 import { SessionRegistry } from './sessions.js'
-import { errorReply, mayBounce, type StanzaKind, stanzaKind } from './stanza.js'
+import { errorReply, iqReply, mayBounce, type StanzaKind, stanzaKind } from './stanza.js'
 
 export type NonzaHandler = (session: Session, element: Element) => void | Promise<void>
 
@@ -200,26 +200,16 @@ export class XmppCore {
     const type = stanza.attrs.type
     if (type === 'result' || type === 'error') return
     const target: IqTarget = to.local === '' ? 'server' : 'account'
-    let reply: Element
-    try {
-      const payload = await this.iqHandlers.answer({
+    const reply = await iqReply(stanza, from.toString(), to.toString(), () =>
+      this.iqHandlers.answer({
         stanza,
         from,
         to,
         target,
         account: target === 'account' ? to.local : undefined,
         session: origin,
-      })
-      reply = createElement(
-        'iq',
-        { type: 'result', id: stanza.attrs.id, from: to.toString(), to: from.toString() },
-        payload ?? null,
-      )
-    } catch (err) {
-      if (!(err instanceof XMPPError)) throw err
-      reply = errorReply(stanza, err)
-      reply.attrs.from = to.toString()
-    }
+      }),
+    )
     await this.deliverReply(reply, from, origin)
   }
 

@@ -35,130 +35,96 @@ interface FieldSpec {
   label: string
   options?: readonly string[]
   get(config: RoomConfig): string
-  set(config: RoomConfig, value: string, limits: Limits): void
+  /** Sets the field's value on `config`; `name` is the field's var, for errors. */
+  set(config: RoomConfig, value: string, limits: Limits, name: string): void
 }
 
-function bool(value: string, field: string): boolean {
-  if (value === '1' || value === 'true') return true
-  if (value === '0' || value === 'false') return false
-  throw new XMPPError('not-acceptable', `${field} is a boolean (0/1/true/false)`)
-}
+type BooleanKey = { [K in keyof RoomConfig]: RoomConfig[K] extends boolean ? K : never }[keyof RoomConfig]
 
-function text(max: number) {
-  return (value: string, field: string) => {
-    if (value.length > max) throw new XMPPError('not-acceptable', `${field} is longer than ${max} characters`)
-    return value
+function booleanField(label: string, key: BooleanKey): FieldSpec {
+  return {
+    type: 'boolean',
+    label,
+    get: (c) => (c[key] ? '1' : '0'),
+    set: (c, v, _limits, name) => {
+      if (v === '1' || v === 'true') c[key] = true
+      else if (v === '0' || v === 'false') c[key] = false
+      else throw new XMPPError('not-acceptable', `${name} is a boolean (0/1/true/false)`)
+    },
   }
 }
 
-function count(value: string, field: string, max: number, min: number): number {
-  const n = /^\d{1,7}$/.test(value) ? Number(value) : Number.NaN
-  if (!(n >= min && n <= max)) throw new XMPPError('not-acceptable', `${field} must be ${min}..${max}`)
-  return n
-}
-
-function oneOf<T extends string>(options: readonly T[]) {
-  return (value: string, field: string): T => {
-    if (!(options as readonly string[]).includes(value))
-      throw new XMPPError('not-acceptable', `${field} is one of ${options.join(', ')}`)
-    return value as T
+function textField(label: string, key: 'name' | 'description', max: number): FieldSpec {
+  return {
+    type: 'text-single',
+    label,
+    get: (c) => c[key],
+    set: (c, v, _limits, name) => {
+      if (v.length > max) throw new XMPPError('not-acceptable', `${name} is longer than ${max} characters`)
+      c[key] = v
+    },
   }
 }
 
-const b = (x: boolean) => (x ? '1' : '0')
+function countField(
+  label: string,
+  key: 'maxUsers' | 'maxHistory',
+  max: (limits: Limits) => number,
+  min: number,
+): FieldSpec {
+  return {
+    type: 'text-single',
+    label,
+    get: (c) => String(c[key]),
+    set: (c, v, limits, name) => {
+      const n = /^\d{1,7}$/.test(v) ? Number(v) : Number.NaN
+      if (!(n >= min && n <= max(limits)))
+        throw new XMPPError('not-acceptable', `${name} must be ${min}..${max(limits)}`)
+      c[key] = n
+    },
+  }
+}
+
+function listField<K extends 'whois' | 'mode'>(
+  label: string,
+  key: K,
+  options: readonly RoomConfig[K][],
+): FieldSpec {
+  return {
+    type: 'list-single',
+    label,
+    options,
+    get: (c) => c[key],
+    set: (c, v, _limits, name) => {
+      if (!(options as readonly string[]).includes(v))
+        throw new XMPPError('not-acceptable', `${name} is one of ${options.join(', ')}`)
+      c[key] = v as RoomConfig[K]
+    },
+  }
+}
 
 /** The muc#roomconfig fields (XEP-0045 §15.5.3) this service offers, and ours. */
 const FIELDS: Record<string, FieldSpec> = {
-  'muc#roomconfig_roomname': {
-    type: 'text-single',
-    label: 'Room name',
-    get: (c) => c.name,
-    set: (c, v) => {
-      c.name = text(MAX_NAME)(v, 'muc#roomconfig_roomname')
-    },
-  },
-  'muc#roomconfig_roomdesc': {
-    type: 'text-single',
-    label: 'Description',
-    get: (c) => c.description,
-    set: (c, v) => {
-      c.description = text(MAX_DESCRIPTION)(v, 'muc#roomconfig_roomdesc')
-    },
-  },
-  'muc#roomconfig_persistentroom': {
-    type: 'boolean',
-    label: 'Keep the room when the last occupant leaves',
-    get: (c) => b(c.persistent),
-    set: (c, v) => {
-      c.persistent = bool(v, 'muc#roomconfig_persistentroom')
-    },
-  },
-  'muc#roomconfig_publicroom': {
-    type: 'boolean',
-    label: 'List the room in the directory',
-    get: (c) => b(c.public),
-    set: (c, v) => {
-      c.public = bool(v, 'muc#roomconfig_publicroom')
-    },
-  },
-  'muc#roomconfig_membersonly': {
-    type: 'boolean',
-    label: 'Members only',
-    get: (c) => b(c.membersOnly),
-    set: (c, v) => {
-      c.membersOnly = bool(v, 'muc#roomconfig_membersonly')
-    },
-  },
-  'muc#roomconfig_whois': {
-    type: 'list-single',
-    label: 'Who may see real JIDs',
-    options: ['moderators', 'anyone'],
-    get: (c) => c.whois,
-    set: (c, v) => {
-      c.whois = oneOf(['moderators', 'anyone'] as const)(v, 'muc#roomconfig_whois')
-    },
-  },
-  'muc#roomconfig_changesubject': {
-    type: 'boolean',
-    label: 'Participants may change the subject',
-    get: (c) => b(c.changeSubject),
-    set: (c, v) => {
-      c.changeSubject = bool(v, 'muc#roomconfig_changesubject')
-    },
-  },
-  'muc#roomconfig_allowinvites': {
-    type: 'boolean',
-    label: 'Occupants may invite others',
-    get: (c) => b(c.allowInvites),
-    set: (c, v) => {
-      c.allowInvites = bool(v, 'muc#roomconfig_allowinvites')
-    },
-  },
-  'muc#roomconfig_maxusers': {
-    type: 'text-single',
-    label: 'Maximum occupants',
-    get: (c) => String(c.maxUsers),
-    set: (c, v, limits) => {
-      c.maxUsers = count(v, 'muc#roomconfig_maxusers', limits.maxOccupants, 1)
-    },
-  },
-  'muc#maxhistoryfetch': {
-    type: 'text-single',
-    label: 'Most history messages sent on join',
-    get: (c) => String(c.maxHistory),
-    set: (c, v, limits) => {
-      c.maxHistory = count(v, 'muc#maxhistoryfetch', limits.historyMessages, 0)
-    },
-  },
-  [MODE_FIELD]: {
-    type: 'list-single',
-    label: 'Security on the network: normal (a shared group key) or high (sealed for each member)',
-    options: ['normal', 'high'],
-    get: (c) => c.mode,
-    set: (c, v) => {
-      c.mode = oneOf(['normal', 'high'] as const)(v, MODE_FIELD)
-    },
-  },
+  'muc#roomconfig_roomname': textField('Room name', 'name', MAX_NAME),
+  'muc#roomconfig_roomdesc': textField('Description', 'description', MAX_DESCRIPTION),
+  'muc#roomconfig_persistentroom': booleanField('Keep the room when the last occupant leaves', 'persistent'),
+  'muc#roomconfig_publicroom': booleanField('List the room in the directory', 'public'),
+  'muc#roomconfig_membersonly': booleanField('Members only', 'membersOnly'),
+  'muc#roomconfig_whois': listField('Who may see real JIDs', 'whois', ['moderators', 'anyone']),
+  'muc#roomconfig_changesubject': booleanField('Participants may change the subject', 'changeSubject'),
+  'muc#roomconfig_allowinvites': booleanField('Occupants may invite others', 'allowInvites'),
+  'muc#roomconfig_maxusers': countField('Maximum occupants', 'maxUsers', (l) => l.maxOccupants, 1),
+  'muc#maxhistoryfetch': countField(
+    'Most history messages sent on join',
+    'maxHistory',
+    (l) => l.historyMessages,
+    0,
+  ),
+  [MODE_FIELD]: listField(
+    'Security on the network: normal (a shared group key) or high (sealed for each member)',
+    'mode',
+    ['normal', 'high'],
+  ),
 }
 
 /** The configuration form an owner gets (§10.2), filled with the room's current values. */
@@ -195,7 +161,7 @@ export function applyConfigForm(config: RoomConfig, form: Element, limits: Limit
     const spec = Object.hasOwn(FIELDS, name) ? FIELDS[name] : undefined
     if (!spec) throw new XMPPError('bad-request', `unknown field ${name.slice(0, 100)}`)
     if (values.length > 1) throw new XMPPError('not-acceptable', `${name} takes one value`)
-    spec.set(next, values[0] ?? '', limits)
+    spec.set(next, values[0] ?? '', limits, name)
   }
   return next
 }

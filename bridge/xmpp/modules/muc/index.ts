@@ -1,7 +1,6 @@
-import { createElement, type Element } from 'ltx'
 import { XMPPError } from '../../errors.js'
 import type { ComponentStanzaEvent, ModuleContext, XmppModule } from '../../module.js'
-import { errorReply } from '../../stanza.js'
+import { iqReply } from '../../stanza.js'
 import { ClientStanzas } from './client.js'
 import { MucIq, SERVICE_NAME } from './iq.js'
 import type { MucNetworkPort, MucRemote } from './port.js'
@@ -65,19 +64,7 @@ async function dispatch(ctx: ModuleContext, event: ComponentStanzaEvent, clients
   if (kind === 'message') return clients.message(from, to, stanza)
   const type = stanza.attrs.type
   if (type !== 'get' && type !== 'set') return
-  let reply: Element
-  try {
-    const payload = await iqs.answer(from, to, stanza)
-    reply = createElement(
-      'iq',
-      { type: 'result', id: stanza.attrs.id, from: to.toString(), to: from.toString() },
-      payload ?? null,
-    )
-  } catch (err) {
-    if (!(err instanceof XMPPError)) throw err
-    reply = errorReply(stanza, err)
-  }
-  await ctx.route(reply)
+  await ctx.route(await iqReply(stanza, from.toString(), to.toString(), () => iqs.answer(from, to, stanza)))
 }
 
 /** The MUC service of the default module list (no network port: rooms are local-only). */
