@@ -154,7 +154,18 @@ test('create (locked until the instant form), join order, history, subject, mess
     bob,
     xml`<iq type='get' id='x' to='${ROOM}/Nobody'><ping xmlns='urn:xmpp:ping'/></iq>`,
   )
-  assert.equal(condition(nobody), 'service-unavailable')
+  assert.equal(condition(nobody), 'item-not-found')
+  // An IQ to an occupant goes to its client from the asker's occupant JID (real JID hidden), under another
+  // id; the client's answer (here @xmpp/client's own service-unavailable for a vCard) comes back as from Carol.
+  await bob.xmpp.send(xml`<iq type='get' id='v1' to='${ROOM}/Carol'><vCard xmlns='vcard-temp'/></iq>`)
+  const relayed = await carol.next(
+    (el) => el.name === 'iq' && el.attrs.type === 'get' && el.getChild('vCard') !== undefined,
+  )
+  assert.equal(relayed.attrs.from, `${ROOM}/Bob`)
+  assert.notEqual(relayed.attrs.id, 'v1')
+  const answer = await bob.next((el) => el.name === 'iq' && el.attrs.id === 'v1')
+  assert.equal(answer.attrs.from, `${ROOM}/Carol`)
+  assert.equal(condition(answer), 'service-unavailable')
   await bob.xmpp.send(xml`<message type='chat' to='${ROOM}/Nobody' id='p2'><body>?</body></message>`)
   assert.equal(condition(await nextFrom(bob, `${ROOM}/Nobody`)), 'item-not-found')
   // XEP-0410 self-ping: joined → result; not joined → not-acceptable.

@@ -3,6 +3,7 @@ import type { ComponentStanzaEvent, ModuleContext, XmppModule } from '../../modu
 import { iqReply } from '../../stanza.js'
 import { ClientStanzas } from './client.js'
 import { MucIq, SERVICE_NAME } from './iq.js'
+import { IqRelay } from './iq-relay.js'
 import type { MucNetworkPort, MucRemote } from './port.js'
 import { roomStore } from './room-store.js'
 import { MucService } from './service.js'
@@ -38,16 +39,23 @@ export function createMucModule(options: { port?: MucNetworkPort } = {}): MucMod
       service = muc
       const clients = new ClientStanzas(muc)
       const iqs = new MucIq(muc)
+      const relay = new IqRelay(muc)
       ctx.advertise({ items: [{ jid: domain, name: SERVICE_NAME }] })
-      ctx.component(domain, (event) => handle(ctx, event, clients, iqs))
+      ctx.component(domain, (event) => handle(ctx, event, clients, iqs, relay))
     },
   }
 }
 
 /** A fault of this module is logged and answered as internal-server-error, never ends the client's stream. */
-async function handle(ctx: ModuleContext, event: ComponentStanzaEvent, clients: ClientStanzas, iqs: MucIq) {
+async function handle(
+  ctx: ModuleContext,
+  event: ComponentStanzaEvent,
+  clients: ClientStanzas,
+  iqs: MucIq,
+  relay: IqRelay,
+) {
   try {
-    await dispatch(ctx, event, clients, iqs)
+    await dispatch(ctx, event, clients, iqs, relay)
   } catch (err) {
     if (err instanceof XMPPError) throw err
     ctx.log.error({ err, kind: event.kind }, 'MUC stanza failed')
@@ -55,13 +63,20 @@ async function handle(ctx: ModuleContext, event: ComponentStanzaEvent, clients: 
   }
 }
 
-async function dispatch(ctx: ModuleContext, event: ComponentStanzaEvent, clients: ClientStanzas, iqs: MucIq) {
+async function dispatch(
+  ctx: ModuleContext,
+  event: ComponentStanzaEvent,
+  clients: ClientStanzas,
+  iqs: MucIq,
+  relay: IqRelay,
+) {
   const { stanza, kind, from, to } = event
   // Rooms are for this bridge's own clients; the network joins them through the port, never by stanzas.
   if (from.domain !== ctx.domain || from.isBare || !ctx.sessions.byJid(from))
     throw new XMPPError('service-unavailable', 'this MUC service serves the accounts of this bridge')
   if (kind === 'presence') return clients.presence(from, to, stanza)
   if (kind === 'message') return clients.message(from, to, stanza)
+  if (to.local !== '' && to.resource !== '') return relay.iq(from, to, stanza)
   const type = stanza.attrs.type
   if (type !== 'get' && type !== 'set') return
   await ctx.route(await iqReply(stanza, from.toString(), to.toString(), () => iqs.answer(from, to, stanza)))

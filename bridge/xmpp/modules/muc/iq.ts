@@ -6,7 +6,7 @@ import { NS_DISCO_INFO, NS_DISCO_ITEMS } from '../disco.js'
 import { applyConfigForm, configForm, MODE_FIELD } from './config-form.js'
 import { type Affiliation, affiliations, type Occupant, type Role, type Room, rank, roles } from './room.js'
 import type { MucService } from './service.js'
-import { NS_MUC, NS_MUC_ADMIN, NS_MUC_OWNER, NS_OCCUPANT_ID, NS_PING, NS_ROOMINFO, NS_SID } from './xml.js'
+import { NS_MUC, NS_MUC_ADMIN, NS_MUC_OWNER, NS_OCCUPANT_ID, NS_ROOMINFO, NS_SID } from './xml.js'
 
 /** Items one muc#admin set may change at once. */
 const MAX_ITEMS = 50
@@ -22,8 +22,7 @@ const field = (name: string, value: string, type?: string) =>
 
 /**
  * IQs to the service, to rooms (disco, muc#owner configuration and
- * destruction, muc#admin roles and affiliations) and to occupants (XEP-0410
- * self-ping). Returns the result payload, or throws the XMPPError to answer.
+ * destruction, muc#admin roles and affiliations). Returns the result payload, or throws the XMPPError to answer.
  */
 export class MucIq {
   constructor(private readonly muc: MucService) {}
@@ -35,7 +34,6 @@ export class MucIq {
     const payload = children[0]!
     const key = `${stanza.attrs.type} {${payload.getNS()}}${payload.getName()}`
     if (to.local === '') return this.toService(key)
-    if (to.resource !== '') return this.toOccupant(from, to, key)
     return this.muc.serial(to.local, () => this.toRoom(from, this.muc.room(to.local), key, payload))
   }
 
@@ -58,15 +56,6 @@ export class MucIq {
       )
     }
     throw new XMPPError('service-unavailable')
-  }
-
-  /** XEP-0410: a client pinging its own occupant JID learns whether it is still in the room. */
-  private toOccupant(from: JID, to: JID, key: string): undefined {
-    const room = this.muc.room(to.local)
-    const occupant = room.occupantOfSession(from.toString())
-    if (!occupant) throw new XMPPError('not-acceptable', `you are not in ${room.jid}`)
-    if (key === `get {${NS_PING}}ping` && occupant.nick === to.resource) return undefined
-    throw new XMPPError('service-unavailable', 'IQs to other occupants are not relayed')
   }
 
   private async toRoom(from: JID, room: Room, key: string, payload: Element): Promise<Element | undefined> {
