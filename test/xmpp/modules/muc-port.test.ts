@@ -49,6 +49,16 @@ const A = 'alice@paranoim.localhost/pc'
 const REMOTE = 'abcd1234'
 const REMOTE_JID = `${REMOTE}@paranoim.localhost`
 
+/** The first action of `type` the port was given, once it arrives (the client's stanza is on its way). */
+async function proposed(type: MucAction['type']): Promise<MucAction> {
+  for (let waited = 0; waited < 5000; waited += 20) {
+    const action = actions.find((a) => a.type === type)
+    if (action) return action
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  throw new Error(`the port was never asked for ${type}`)
+}
+
 const strip = (action: MucAction) => {
   const { stamp, ...rest } = action
   assert.ok(Math.abs(stamp - Date.now()) < 10_000)
@@ -151,8 +161,7 @@ test('remote occupants: join, messages (old → delay), PMs both ways, subject, 
 
   // A PM to the remote occupant goes to the network only; one from it reaches alice.
   await alice.xmpp.send(xml`<message type='chat' to='${ROOM}/Remy' id='p1'><body>hi remy</body></message>`)
-  await new Promise((resolve) => setTimeout(resolve, 100))
-  const pm = actions.find((a) => a.type === 'private-message')
+  const pm = await proposed('private-message')
   assert.ok(pm && pm.type === 'private-message')
   assert.deepEqual([pm.to, pm.toAddress, pm.clientId, pm.nick], ['Remy', REMOTE, 'p1', 'Alice'])
   await muc.remote.message('net', {
@@ -219,6 +228,10 @@ test('remote occupants: join, messages (old → delay), PMs both ways, subject, 
 })
 
 test('remote configuration creates a network room; members-only by the network; remote destroy', async () => {
+  await assert.rejects(
+    muc.remote.configure('Bad Name', {}),
+    (e: XMPPError) => e.condition === 'jid-malformed',
+  )
   await muc.remote.configure('group1', { name: 'From the network', membersOnly: true })
   const info = await iq(
     alice,

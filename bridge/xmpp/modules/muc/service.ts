@@ -383,6 +383,8 @@ export class MucService implements MucRemote {
     return this.serial(name, async () => {
       const room = this.rooms.get(name)
       if (room) return this.reconfigure(room, { ...room.config, ...config })
+      if (JID.parse(this.roomJid(name)).local !== name)
+        throw new XMPPError('jid-malformed', 'a room name is a lowercase JID localpart')
       const base = { ...defaultRoomConfig(this.limits), persistent: true }
       const created = Room.create(name, this.roomJid(name), { ...base, ...config }, undefined)
       this.rooms.set(name, created)
