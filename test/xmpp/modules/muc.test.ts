@@ -33,7 +33,7 @@ const OID = "<occupant-id xmlns='urn:xmpp:occupant-id:0' id='OID'/>"
 
 /** Lets stray stanzas of the previous steps arrive, then forgets them. */
 async function settle() {
-  await new Promise((resolve) => setTimeout(resolve, 100))
+  await new Promise((resolve) => setTimeout(resolve, 200))
   for (const c of [alice, bob, carol]) c.stanzas.length = 0
 }
 
