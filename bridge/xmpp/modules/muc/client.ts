@@ -69,7 +69,7 @@ export class ClientStanzas {
       presence,
     })
     if (same) {
-      // Another resource of the same user takes the same nick (multi-session, §7.2.?): it joins that occupant.
+      // Another resource of the same user takes the same nick (a multi-session nick): it joins that occupant.
       same.sessions.set(from.toString(), presence)
       return this.muc.welcome(room, same, from.toString(), history, true)
     }

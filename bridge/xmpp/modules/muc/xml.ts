@@ -23,7 +23,6 @@ export const STATUS = {
   kicked: 307,
   affiliationChange: 321,
   membersOnly: 322,
-  shutdown: 332,
 } as const
 
 export interface ItemDetails {
