@@ -158,6 +158,14 @@ test('remote occupants: join, messages (old → delay), PMs both ways, subject, 
       </message>`),
   )
   assert.equal(old.getChild('delay')!.attrs.stamp, new Date(stamp).toISOString())
+  // In the history a later joiner gets, it keeps its one delay with the original time.
+  const phone = await online(t.starttlsPort, 'alice', 'phone')
+  const history = (await join(phone, `${ROOM}/Alice`)).filter((el) => el.getChildText('body') === 'old news')
+  assert.deepEqual(
+    history.map((el) => el.getChildren('delay').map((d) => d.attrs.stamp)),
+    [[new Date(stamp).toISOString()]],
+  )
+  await phone.stop()
 
   // A PM to the remote occupant goes to the network only; one from it reaches alice.
   await alice.xmpp.send(xml`<message type='chat' to='${ROOM}/Remy' id='p1'><body>hi remy</body></message>`)

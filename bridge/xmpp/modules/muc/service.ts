@@ -220,7 +220,8 @@ export class MucService implements MucRemote {
     for (const entry of selectHistory(room, history, this.ctx.now())) {
       const stanza = parse(entry.stanza)
       stanza.attrs.to = session
-      stanza.cnode(delayElement(room.jid, entry.stamp))
+      // A message from the network that arrived late has its delay already.
+      if (!stanza.getChild('delay')) stanza.cnode(delayElement(room.jid, entry.stamp))
       await this.send(stanza)
     }
     const subject = room.state.subject
@@ -319,7 +320,8 @@ export class MucService implements MucRemote {
     const initial = room.locked
     room.state.config = config
     room.locked = false
-    if (config.persistent) await this.store.saveAll(room)
+    if (config.persistent && !before.persistent) await this.store.saveAll(room)
+    else if (config.persistent) await this.store.save(room.name, room.state)
     else if (before.persistent) await this.store.remove(room.name)
     if (config.membersOnly && !before.membersOnly) {
       for (const occupant of [...room.occupants.values()]) {
