@@ -249,3 +249,28 @@ test('persistence: a persistent room keeps config, affiliations, subject and rec
   )
   assert.equal(condition(gone), 'item-not-found')
 })
+
+test('[xmpp.muc] enabled = false: no service, not listed; its domain is like any other remote one', async () => {
+  const off = await startServer({
+    accounts: ['alice'],
+    xmpp: { muc: { ...defaultConfig().xmpp.muc, enabled: false } },
+  })
+  try {
+    trustCertificate(off.cert)
+    const client = await online(off.starttlsPort, 'alice', 'pc')
+    const items = await iq(
+      client,
+      xml`<iq type='get' id='o1' to='paranoim.localhost'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`,
+    )
+    assert.equal(items.getChild('query')!.getChildElements().length, 0)
+    const info = await iq(
+      client,
+      xml`<iq type='get' id='o2' to='${CONF}'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`,
+    )
+    assert.equal(condition(info), 'remote-server-not-found')
+    await client.stop()
+  } finally {
+    await off.stop()
+    trustCertificate(t.cert)
+  }
+})
