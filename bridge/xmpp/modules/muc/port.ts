@@ -35,7 +35,7 @@ interface ActionBase {
   room: string
   /** The local account acting. */
   account: string
-  /** Its nick in the room (for create and join: the nick it asks for). */
+  /** Its nick in the room (for create and join: the nick it asks for; '' for an owner acting from outside). */
   nick: string
   stamp: number
 }
@@ -56,6 +56,7 @@ export type MucAction = ActionBase &
     | { type: 'subject'; subject: string }
     /** `target`: the bare JID (`<account>@<domain>` or `<address>@<domain>`). */
     | { type: 'affiliation'; target: string; affiliation: Affiliation; reason?: string }
+    /** `target`: the occupant's nick (role 'none' is a kick). */
     | { type: 'role'; target: string; role: Role; reason?: string }
     /** A mediated invitation; in a members-only room it makes the invitee a member. */
     | { type: 'invite'; invitee: string; reason?: string }
