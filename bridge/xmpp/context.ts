@@ -41,8 +41,14 @@ export function moduleContext(core: XmppCore, module: XmppModule): ModuleContext
       items: async (account) => (await core.roster.list(account)).filter((item) => !item.hidden),
       item: (account, contact) => core.roster.get(account, contact.bareString),
     },
+    component: (domain, handler) => {
+      const name = domain.toLowerCase()
+      if (name === core.domain || core.components.has(name)) throw new Error(`${domain} is served already`)
+      core.components.set(name, handler)
+    },
     advertise: (what) => core.advertised.push(what),
     disco: (target) => core.disco(target),
+    discoItems: () => core.discoItems(),
     table: (name, schema) => core.store.table(`xmpp-${module.name}-${name}`, jsonCodec(schema)),
   }
 }

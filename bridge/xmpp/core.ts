@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { createElement, type Element } from 'ltx'
+import type { Element } from 'ltx'
 import type { XmppConfig } from '../config/sections/xmpp.js'
 import type { Logger } from '../log.js'
 import type { Store } from '../store/index.js'
@@ -8,14 +8,23 @@ import { StreamError, XMPPError } from './errors.js'
 import { Hooks } from './hooks.js'
 import { IqHandlers } from './iq-handlers.js'
 import { JID } from './jid.js'
-import type { Advertised, DiscoIdentity, IqTarget, Session, XmppEvents, XmppModule } from './module.js'
+import type {
+  Advertised,
+  ComponentHandler,
+  DiscoIdentity,
+  DiscoItem,
+  IqTarget,
+  Session,
+  XmppEvents,
+  XmppModule,
+} from './module.js'
 import { NS } from './namespaces.js'
 import { OfflineStore } from './offline-store.js'
 import type { RemoteRouter } from './remote.js'
 import { RosterStore } from './roster-store.js'
 import type { ClientSession } from './session.js'
 import { SessionRegistry } from './sessions.js'
-import { errorReply, mayBounce, type StanzaKind, stanzaKind } from './stanza.js'
+import { errorReply, iqReply, mayBounce, type StanzaKind, stanzaKind } from './stanza.js'
 
 export type NonzaHandler = (session: Session, element: Element) => void | Promise<void>
 
@@ -39,6 +48,8 @@ export class XmppCore {
   /** What modules advertise from setup() (`ctx.advertise`), beside their static declarations. */
   readonly advertised: Advertised[] = []
   readonly nonzas = new Map<string, NonzaHandler>()
+  /** Local services by domain (ctx.component): their stanzas never reach the remote router. */
+  readonly components = new Map<string, ComponentHandler>()
   /** Set by the presence layer: handles every presence stanza. */
   presence!: {
     outbound(session: ClientSession, stanza: Element, to: JID | undefined): Promise<void>
@@ -86,6 +97,11 @@ export class XmppCore {
     const identities = all.flatMap((m) => (target === 'server' ? m.identities : m.accountIdentities) ?? [])
     const features = all.flatMap((m) => (target === 'server' ? m.features : m.accountFeatures) ?? [])
     return { identities, features: [...new Set(features)].sort() }
+  }
+
+  /** The server's disco#items: the local services the modules run. */
+  discoItems(): DiscoItem[] {
+    return [...this.modules, ...this.advertised].flatMap((m) => m.items ?? [])
   }
 
   /** The stream features offered after authentication, from every module. */
@@ -155,7 +171,11 @@ export class XmppCore {
     const to = JID.parse(stanza.attrs.to ?? from.bareString)
     const kind = stanzaKind(stanza)
     if (!kind) throw new XMPPError('bad-request', `<${stanza.name}> is not a stanza`)
-    if (to.domain !== this.domain) return this.remote.route(stanza, to)
+    if (to.domain !== this.domain) {
+      const component = this.components.get(to.domain)
+      if (component) return component({ stanza, kind, from, to })
+      return this.remote.route(stanza, to)
+    }
     if (to.local === '') return this.toServer(stanza, kind, from, to, origin)
     if (!(await this.accountExists(to.local))) return this.remote.route(stanza, to)
     if (kind === 'presence') return this.presence.inbound(stanza, from, to, origin)
@@ -180,26 +200,16 @@ export class XmppCore {
     const type = stanza.attrs.type
     if (type === 'result' || type === 'error') return
     const target: IqTarget = to.local === '' ? 'server' : 'account'
-    let reply: Element
-    try {
-      const payload = await this.iqHandlers.answer({
+    const reply = await iqReply(stanza, from.toString(), to.toString(), () =>
+      this.iqHandlers.answer({
         stanza,
         from,
         to,
         target,
         account: target === 'account' ? to.local : undefined,
         session: origin,
-      })
-      reply = createElement(
-        'iq',
-        { type: 'result', id: stanza.attrs.id, from: to.toString(), to: from.toString() },
-        payload ?? null,
-      )
-    } catch (err) {
-      if (!(err instanceof XMPPError)) throw err
-      reply = errorReply(stanza, err)
-      reply.attrs.from = to.toString()
-    }
+      }),
+    )
     await this.deliverReply(reply, from, origin)
   }
 

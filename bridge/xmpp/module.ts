@@ -28,6 +28,12 @@ export interface DiscoIdentity {
   name?: string
 }
 
+/** An entry of the server's disco#items (XEP-0030 §4), e.g. a local service such as `conference.<domain>`. */
+export interface DiscoItem {
+  jid: string
+  name?: string
+}
+
 /**
  * What a module adds to disco#info and the stream features: declared on the
  * module when fixed, or with `ctx.advertise()` in setup() when it depends on
@@ -42,6 +48,8 @@ export interface Advertised {
   readonly identities?: readonly DiscoIdentity[]
   /** disco#info identities of each local account's bare JID (e.g. pubsub/pep). */
   readonly accountIdentities?: readonly DiscoIdentity[]
+  /** disco#items of the server's JID: the local services (components) a module runs. */
+  readonly items?: readonly DiscoItem[]
   /** Stream features offered after authentication (e.g. `<csi xmlns='urn:xmpp:csi:0'/>`). */
   streamFeatures?(): Element[]
 }
@@ -119,6 +127,17 @@ export interface IqRoute {
 }
 
 export type HookResult = undefined | 'handled'
+
+/** A stanza addressed to a local service's domain (`to.domain` is the component's), from anyone. */
+export interface ComponentStanzaEvent {
+  readonly stanza: Element
+  readonly kind: StanzaKind
+  readonly from: JID
+  readonly to: JID
+}
+
+/** Handles a component's stanzas; throw XMPPError to bounce one to its sender. */
+export type ComponentHandler = (event: ComponentStanzaEvent) => Promise<void>
 
 /** A stanza a local client sent: `from` is stamped, before routing. Throw XMPPError to bounce it. */
 export interface OutboundStanzaEvent {
@@ -204,10 +223,17 @@ export interface ModuleContext {
     items(account: string): Promise<RosterItem[]>
     item(account: string, contact: JID): Promise<RosterItem | undefined>
   }
+  /**
+   * Serves a local service at `domain` (a subdomain such as `conference.<domain>`, XEP-0114-like but in
+   * process): every stanza routed to that domain goes to `handler` instead of the remote router.
+   */
+  component(domain: string, handler: ComponentHandler): void
   /** Adds to what this server advertises (disco#info, stream features), e.g. only when a config switch is on. */
   advertise(what: Advertised): void
   /** What disco#info answers for the server or for an account: everything the loaded modules declare. */
   disco(target: IqTarget): { identities: DiscoIdentity[]; features: string[] }
+  /** The server's disco#items: every `items` the loaded modules declare. */
+  discoItems(): DiscoItem[]
   /** A table of this module's own, stored as `xmpp-<module>-<name>` in the bridge's store (lowercase, digits, "-"). */
   table<S extends z.ZodType>(name: string, schema: S): Table<z.output<S>>
 }

@@ -1,5 +1,5 @@
 import { clone, createElement, type Element } from 'ltx'
-import type { XMPPError } from './errors.js'
+import { XMPPError } from './errors.js'
 import { NS } from './namespaces.js'
 
 export type StanzaKind = 'message' | 'presence' | 'iq'
@@ -37,4 +37,25 @@ export function mayBounce(stanza: Element): boolean {
 /** XEP-0203: when the server first received a stanza it delivers late. */
 export function delayElement(from: string, stamp: number): Element {
   return createElement('delay', { xmlns: NS.delay, from, stamp: new Date(stamp).toISOString() })
+}
+
+/**
+ * The reply to an IQ get/set (RFC 6120 §8.2.3) from `from` to `to`: a result
+ * with what `answer` returns, or the error it throws as an XMPPError.
+ */
+export async function iqReply(
+  stanza: Element,
+  from: string,
+  to: string,
+  answer: () => Promise<Element | undefined>,
+): Promise<Element> {
+  try {
+    const payload = await answer()
+    return createElement('iq', { type: 'result', id: stanza.attrs.id, from: to, to: from }, payload ?? null)
+  } catch (err) {
+    if (!(err instanceof XMPPError)) throw err
+    const reply = errorReply(stanza, err)
+    reply.attrs.from = to
+    return reply
+  }
 }

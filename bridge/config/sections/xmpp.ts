@@ -63,6 +63,25 @@ export const xmppSection = z
         maxPageSize: z.number().int().min(1).max(1000).default(100),
       })
       .prefault({}),
+    /** XEP-0045 multi-user chat at conference.<domain> (bridge/xmpp/modules/muc/). */
+    muc: z
+      .strictObject({
+        /** Off: no MUC service (not advertised; stanzas to it go to the network like any other domain). */
+        enabled: z.boolean().default(true),
+        /** Rooms on this bridge at once; creating one more is refused (resource-constraint). */
+        maxRooms: z.number().int().min(1).default(1000),
+        /** Rooms one account may have created and still existing. */
+        maxRoomsPerAccount: z.number().int().min(1).default(50),
+        /** Occupants per room (an owner may set a lower muc#roomconfig_maxusers). */
+        maxOccupants: z.number().int().min(1).default(200),
+        /** Groupchat messages kept per room for history on join (persistent rooms keep them across restarts). */
+        historyMessages: z.number().int().min(0).max(1000).default(50),
+        /** Largest groupchat or private message, in bytes of XML; beyond it, policy-violation. */
+        maxMessageBytes: z.number().int().min(256).default(16_384),
+        /** Longest room nickname, in characters. */
+        maxNickLength: z.number().int().min(1).max(1023).default(64),
+      })
+      .prefault({}),
   })
   .prefault({})
 

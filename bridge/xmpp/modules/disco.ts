@@ -29,7 +29,7 @@ export function serverCapsVer(ctx: ModuleContext): string {
 /**
  * XEP-0030: disco#info of the server and of each account's bare JID lists what
  * the loaded modules declare (ctx.disco), so nothing is advertised that does not
- * work. disco#items lists nothing: this server hosts no components or rooms.
+ * work. disco#items of the server lists the local services modules run (ctx.advertise items), of accounts nothing.
  */
 export const discoModule: XmppModule = {
   name: 'disco',
@@ -47,10 +47,17 @@ export const discoModule: XmppModule = {
         return discoInfoQuery(ctx.disco(target), node)
       })
     }
-    ctx.iq({ type: 'get', name: 'query', xmlns: NS_DISCO_ITEMS, on: ['server', 'account'] }, (req) => {
-      const node = req.payload.attrs.node
-      if (node !== undefined) throw new XMPPError('item-not-found', `no node ${node}`)
-      return createElement('query', { xmlns: NS_DISCO_ITEMS })
-    })
+    for (const target of ['server', 'account'] as const) {
+      ctx.iq({ type: 'get', name: 'query', xmlns: NS_DISCO_ITEMS, on: [target] }, (req) => {
+        const node = req.payload.attrs.node
+        if (node !== undefined) throw new XMPPError('item-not-found', `no node ${node}`)
+        const items = target === 'server' ? ctx.discoItems() : []
+        return createElement(
+          'query',
+          { xmlns: NS_DISCO_ITEMS },
+          ...items.map((item) => createElement('item', { jid: item.jid, name: item.name })),
+        )
+      })
+    }
   },
 }

@@ -5,6 +5,7 @@ import { capsModule } from './caps.js'
 import { carbonsModule } from './carbons.js'
 import { csiModule } from './csi.js'
 import { discoModule } from './disco.js'
+import { mucModule } from './muc/index.js'
 import { pepModule } from './pep.js'
 import { privateModule } from './private.js'
 import { vcardModule } from './vcard.js'
@@ -26,4 +27,5 @@ export const defaultModules: readonly XmppModule[] = [
   pepModule,
   blockingModule,
   archiveModule,
+  mucModule,
 ]

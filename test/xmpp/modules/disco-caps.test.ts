@@ -28,7 +28,7 @@ const SERVER_INFO = `
     <feature var='vcard-temp'/>
   </query>`
 
-test('disco#info of the server lists exactly the loaded features; disco#items lists nothing', async () => {
+test('disco#info of the server lists exactly the loaded features; disco#items lists the MUC service', async () => {
   const alice = await login(t.starttlsPort, 'alice', { resource: 'pc' })
   assert.equal(
     await exchange(
@@ -51,7 +51,9 @@ test('disco#info of the server lists exactly the loaded features; disco#items li
     ),
     canonical(`
       <iq type='result' id='items1' from='paranoim.localhost' to='alice@paranoim.localhost/pc'>
-        <query xmlns='http://jabber.org/protocol/disco#items'/>
+        <query xmlns='http://jabber.org/protocol/disco#items'>
+          <item jid='conference.paranoim.localhost' name='Chatrooms'/>
+        </query>
       </iq>`),
   )
   await alice.stop()
