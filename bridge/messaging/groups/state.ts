@@ -96,7 +96,7 @@ class Draft {
   readonly config: GroupConfig
   readonly members: Map<string, GroupMember>
   readonly banned: Set<string>
-  private readonly touched = new Set<string>()
+  private readonly touched = new Map<string, GroupOp['op']>()
 
   constructor(
     private readonly before: GroupState | undefined,
@@ -110,8 +110,11 @@ class Draft {
 
   apply(op: GroupOp): void {
     const key = 'address' in op ? hex(op.address) : `config:${op.op}`
-    if (this.touched.has(key)) refuse('STATE_INVALID', `an update changes ${key} twice`)
-    this.touched.add(key)
+    // One op per address and per setting; the one pair allowed is an unban followed by the put that readmits.
+    const before = this.touched.get(key)
+    if (before !== undefined && !(before === 'unban' && op.op === 'put'))
+      refuse('STATE_INVALID', `an update changes ${key} twice`)
+    this.touched.set(key, op.op)
     switch (op.op) {
       case 'name':
         this.ownerOnly('rename the group')

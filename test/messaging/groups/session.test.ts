@@ -127,7 +127,7 @@ describe('group sessions (real LevelDB per member)', () => {
   })
 
   it('a member behind asks for the updates it misses (sync) and catches up', async () => {
-    const { group, members } = await makeGroup(3)
+    const { members } = await makeGroup(3)
     const [owner, bob, carol] = members
     const a = await owner!.session.change([{ op: 'name', name: 'renamed' }])
     const b = await owner!.session.change([
