@@ -35,6 +35,13 @@ export const groupsSection = z
       .int()
       .min(SECOND)
       .default(10 * MINUTE),
+    /** An opened message waits this long before it is shown, so messages that crossed come out in timestamp order. */
+    orderHoldMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(MINUTE)
+      .default(2 * SECOND),
     /** Key packages held per group for a state not yet received. */
     pendingKeyPackages: z.number().int().min(1).max(1024).default(16),
   })
