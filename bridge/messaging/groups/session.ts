@@ -411,7 +411,7 @@ export class GroupSession {
         stateHash: state.hash,
         ...secrets,
       }
-      await this.storeKey(pkg)
+      if (state.members.has(hex(self))) await this.storeKey(pkg)
       if (others.length)
         sends.push({ to: others, body: encodeGroupControl({ type: 'key', keyPackage: pkg }) })
     } else if (newcomers.length) {
@@ -462,17 +462,20 @@ export class GroupSession {
       throw new GroupError('WRONG_GROUP', 'a key package of another group')
     const state = this.heldState
     if (!state || pkg.stateVersion > state.version) return this.holdPending(from, pkg)
-    const role = state.members.get(hex(from))?.affiliation
-    if (role !== 'owner' && role !== 'admin')
-      throw new GroupError('NOT_MEMBER', 'key packages come from owners and admins only')
     if (!state.members.has(hex(this.options.local.publicKey)))
       throw new GroupError('NOT_MEMBER', 'not a member of this group')
     const update = await this.tables.updates.get(this.key(numberKey(pkg.stateVersion)))
-    const named = update && applyHashOf(update, this.backend)
+    const named = update && namedState(update, this.backend)
     if (!named || !equal(named.hash, pkg.stateHash) || named.epoch !== pkg.epoch)
       throw new GroupError('STATE_FORK', 'the key package names a state that is not in our chain')
-    const newest = Math.max(0, ...this.keys.keys())
-    if (pkg.epoch < newest - this.options.config.keptEpochs)
+    // The signer of the named update (even one who removed itself), or an owner/admin now.
+    const role = state.members.get(hex(from))?.affiliation
+    if (role !== 'owner' && role !== 'admin' && !equal(from, named.signer))
+      throw new GroupError(
+        'NOT_MEMBER',
+        'key packages come from the signer of their state or an owner or admin',
+      )
+    if (pkg.epoch < state.epoch - this.options.config.keptEpochs)
       throw new GroupError('STALE_EPOCH', `epoch ${pkg.epoch} is older than the kept window`)
     const held = this.keys.get(pkg.epoch)
     if (held) {
@@ -517,6 +520,9 @@ export class GroupSession {
       stateHash: pkg.stateHash,
       receivedAt: now,
     }
+    // A late key of an older epoch starts its retention when its successor arrived, not now.
+    const successor = [...this.keys].filter(([epoch]) => epoch > pkg.epoch).sort(([a], [b]) => a - b)[0]
+    if (successor) record.supersededAt = successor[1].receivedAt
     const ops: BatchOp[] = [this.tables.epochKeys.putOp(this.key(numberKey(pkg.epoch)), record)]
     for (const [epoch, older] of this.keys)
       if (epoch < pkg.epoch && older.supersededAt === undefined) {
@@ -677,7 +683,11 @@ export class GroupSession {
   }
 }
 
-/** The hash and epoch of a stored update (verified when it was applied). */
-function applyHashOf(update: Uint8Array, backend: CryptoBackend): { hash: Uint8Array; epoch: number } {
-  return { hash: stateHash(update, backend), epoch: decodeUpdate(update).epoch }
+/** The hash, epoch and signer of a stored update (verified when it was applied). */
+function namedState(
+  update: Uint8Array,
+  backend: CryptoBackend,
+): { hash: Uint8Array; epoch: number; signer: Uint8Array } {
+  const { epoch, signer } = decodeUpdate(update)
+  return { hash: stateHash(update, backend), epoch, signer }
 }

@@ -198,4 +198,51 @@ describe('group sessions (real LevelDB per member)', () => {
     await assert.rejects(alice!.session.open(sealed.message), groupError('MESSAGE_TIME'))
     await assert.rejects(outsider.session.seal(chat('x')), groupError('NOT_MEMBER'))
   })
+  it('key packages: held for a state not yet received, refused from members, conflicts and foreign states', async () => {
+    const { group, members } = await makeGroup(4)
+    const [owner, bob, carol, dave] = members
+    const kick = await owner!.session.change([{ op: 'remove', address: dave!.identity.publicKey }])
+    const updates = kick.sends.filter((s) => decodeGroupControl(s.body).type === 'updates')
+    const key = kick.sends.find((s) => decodeGroupControl(s.body).type === 'key')!
+    const control = decodeGroupControl(key.body)
+    assert.equal(control.type, 'key')
+    const pkg = control.type === 'key' ? control.keyPackage : undefined!
+    // The key package overtakes the update: it waits, and is taken when the state arrives.
+    assert.equal(await bob!.session.applyKeyPackage(owner!.identity.publicKey, pkg), 'pending')
+    assert.deepEqual(await group.deliver(owner!, updates), [])
+    assert.deepEqual(bob!.session.epochs(), [1, 2])
+    assert.equal(await bob!.session.applyKeyPackage(owner!.identity.publicKey, pkg), 'duplicate')
+    await assert.rejects(
+      bob!.session.applyKeyPackage(owner!.identity.publicKey, {
+        ...pkg,
+        epochKey: new Uint8Array(32).fill(9),
+      }),
+      groupError('KEY_CONFLICT'),
+    )
+    await assert.rejects(
+      carol!.session.applyKeyPackage(bob!.identity.publicKey, pkg),
+      groupError('NOT_MEMBER'),
+    )
+    await assert.rejects(
+      carol!.session.applyKeyPackage(owner!.identity.publicKey, { ...pkg, stateHash: new Uint8Array(32) }),
+      groupError('STATE_FORK'),
+    )
+    assert.equal(await carol!.session.applyKeyPackage(owner!.identity.publicKey, pkg), 'stored')
+  })
+
+  it('an owner that leaves (another owner stays) sends the new key without keeping it', async () => {
+    const { group, members } = await makeGroup(3)
+    const [owner, bob, carol] = members
+    const promote = await owner!.session.change([
+      { op: 'put', address: bob!.identity.publicKey, affiliation: 'owner', nick: 'bob' },
+    ])
+    await group.deliver(owner!, promote.sends)
+    const leave = await owner!.session.change([{ op: 'remove', address: owner!.identity.publicKey }])
+    assert.deepEqual(await group.deliver(owner!, leave.sends), [])
+    assert.deepEqual(owner!.session.epochs(), [])
+    assert.deepEqual(carol!.session.epochs(), [1, 2])
+    const line = await bob!.session.seal(chat('after the owner left'))
+    assert.equal((await carol!.session.open(line.message)).epoch, 2)
+    await assert.rejects(owner!.session.open(line.message), groupError('NOT_MEMBER'))
+  })
 })
