@@ -20,7 +20,8 @@ import { decodeSnapshot, encodeSnapshot } from '../../wire/group-state.js'
 import { decodeUpdate, type GroupOp, stateHash } from '../../wire/group-update.js'
 import { GroupError } from './errors.js'
 import type { GroupKeyPair } from './group-key.js'
-import { drawEpochSecrets, groupMailboxIdentity, messageKey } from './keys.js'
+import { EpochKeyRing } from './key-ring.js'
+import { drawEpochSecrets, groupMailboxIdentity } from './keys.js'
 import { openNormal, sealHigh, sealNormal } from './message.js'
 import {
   applyUpdate,
@@ -139,8 +140,7 @@ export class GroupSession {
   private readonly prefix: string
   private heldState: GroupState | undefined
   private record: SessionRecord = { snapshot: new Uint8Array(0), seenFloor: 0, lastTimestamp: 0 }
-  private readonly keys = new Map<number, EpochKeyRecord>()
-  private readonly messageKeys = new Map<number, Uint8Array>()
+  private readonly keys: EpochKeyRing
   private seenCount = 0
   private tail: Promise<unknown> = Promise.resolve()
 
@@ -150,6 +150,15 @@ export class GroupSession {
     this.now = options.now ?? Date.now
     this.random = options.random ?? ((n) => this.backend.randomBytes(n))
     this.prefix = `${hex(options.local.publicKey)}:${hex(options.group)}:`
+    this.keys = new EpochKeyRing({
+      store: options.store,
+      tables: this.tables,
+      prefix: this.prefix,
+      group: options.group,
+      config: options.config,
+      backend: this.backend,
+      now: this.now,
+    })
   }
 
   /** The session as stored (a fresh one, without state, the first time). */
@@ -166,7 +175,7 @@ export class GroupSession {
 
   /** Epochs whose keys are held, oldest first. */
   epochs(): number[] {
-    return [...this.keys.keys()].sort((a, b) => a - b)
+    return this.keys.epochs()
   }
 
   /** The identity of the group mailbox of an epoch (the current one by default), when its key is held. */
@@ -303,7 +312,7 @@ export class GroupSession {
       let message: Uint8Array
       if (mode === 'high') message = sealHigh(input)
       else {
-        const key = this.messageKey(state.epoch)
+        const key = this.keys.messageKey(state.epoch)
         if (!key) throw new GroupError('NO_EPOCH_KEY', `no key for epoch ${state.epoch} has arrived yet`)
         message = sealNormal(this.backend, key, input, this.random)
       }
@@ -361,7 +370,7 @@ export class GroupSession {
   /** Deletes epoch keys beyond the kept window (forward secrecy) and dedupe entries older than the window. */
   expire(): Promise<void> {
     return this.serial(async () => {
-      await this.dropOldKeys()
+      await this.keys.dropOld()
       const floor = this.now() - this.options.config.dedupeWindowMs
       const ops: BatchOp[] = []
       for await (const key of this.tables.seenByTime.keys({ prefix: this.prefix })) {
@@ -411,7 +420,7 @@ export class GroupSession {
         stateHash: state.hash,
         ...secrets,
       }
-      if (state.members.has(hex(self))) await this.storeKey(pkg)
+      if (state.members.has(hex(self))) await this.keys.add(pkg)
       if (others.length)
         sends.push({ to: others, body: encodeGroupControl({ type: 'key', keyPackage: pkg }) })
     } else if (newcomers.length) {
@@ -438,7 +447,7 @@ export class GroupSession {
       ...changes.map((c) => this.tables.updates.putOp(this.key(numberKey(c.state.version)), c.update)),
     ])
     this.heldState = state
-    if (!state.members.has(hex(this.options.local.publicKey))) await this.dropAllKeys()
+    if (!state.members.has(hex(this.options.local.publicKey))) await this.keys.dropAll()
     else await this.retryPendingKeys(state.version)
   }
 
@@ -482,7 +491,7 @@ export class GroupSession {
       if (equal(held.epochKey, pkg.epochKey) && equal(held.mailboxSeed, pkg.mailboxSeed)) return 'duplicate'
       throw new GroupError('KEY_CONFLICT', `another key for epoch ${pkg.epoch} is held`)
     }
-    await this.storeKey(pkg)
+    await this.keys.add(pkg)
     return 'stored'
   }
 
@@ -509,71 +518,6 @@ export class GroupSession {
       await this.tables.pendingKeys.del(key)
       await this.takeKeyPackage(from, pkg).catch(() => undefined)
     }
-  }
-
-  private async storeKey(pkg: KeyPackage): Promise<void> {
-    const now = this.now()
-    const record: EpochKeyRecord = {
-      epochKey: pkg.epochKey,
-      mailboxSeed: pkg.mailboxSeed,
-      stateVersion: pkg.stateVersion,
-      stateHash: pkg.stateHash,
-      receivedAt: now,
-    }
-    // A late key of an older epoch starts its retention when its successor arrived, not now.
-    const successor = [...this.keys].filter(([epoch]) => epoch > pkg.epoch).sort(([a], [b]) => a - b)[0]
-    if (successor) record.supersededAt = successor[1].receivedAt
-    const ops: BatchOp[] = [this.tables.epochKeys.putOp(this.key(numberKey(pkg.epoch)), record)]
-    for (const [epoch, older] of this.keys)
-      if (epoch < pkg.epoch && older.supersededAt === undefined) {
-        older.supersededAt = now
-        ops.push(this.tables.epochKeys.putOp(this.key(numberKey(epoch)), older))
-      }
-    await this.options.store.batch(ops)
-    this.keys.set(pkg.epoch, record)
-    await this.dropOldKeys()
-  }
-
-  /** Keys more than keptEpochs behind the newest, or superseded longer than epochKeyRetainMs ago, go. */
-  private async dropOldKeys(): Promise<void> {
-    const { keptEpochs, epochKeyRetainMs } = this.options.config
-    const newest = Math.max(0, ...this.keys.keys())
-    const now = this.now()
-    const old = [...this.keys].filter(
-      ([epoch, k]) =>
-        epoch < newest - keptEpochs ||
-        (k.supersededAt !== undefined && now - k.supersededAt >= epochKeyRetainMs),
-    )
-    if (old.length === 0) return
-    await this.options.store.batch(
-      old.map(([epoch]) => this.tables.epochKeys.delOp(this.key(numberKey(epoch)))),
-    )
-    for (const [epoch, k] of old) this.forgetKey(epoch, k)
-  }
-
-  private async dropAllKeys(): Promise<void> {
-    await this.options.store.batch(
-      [...this.keys.keys()].map((e) => this.tables.epochKeys.delOp(this.key(numberKey(e)))),
-    )
-    for (const [epoch, k] of [...this.keys]) this.forgetKey(epoch, k)
-  }
-
-  private forgetKey(epoch: number, k: EpochKeyRecord): void {
-    k.epochKey.fill(0)
-    k.mailboxSeed.fill(0)
-    this.messageKeys.get(epoch)?.fill(0)
-    this.messageKeys.delete(epoch)
-    this.keys.delete(epoch)
-  }
-
-  private messageKey(epoch: number): Uint8Array | undefined {
-    let key = this.messageKeys.get(epoch)
-    const held = this.keys.get(epoch)
-    if (!key && held) {
-      key = messageKey(this.backend, this.options.group, epoch, held.epochKey)
-      this.messageKeys.set(epoch, key)
-    }
-    return key
   }
 
   // ——— messages ———
@@ -619,7 +563,7 @@ export class GroupSession {
       )
     if (message.epoch > state.epoch)
       throw new GroupError('FUTURE_EPOCH', `epoch ${message.epoch} is ahead of the state held`)
-    const key = this.messageKey(message.epoch)
+    const key = this.keys.messageKey(message.epoch)
     if (!key) {
       if (message.epoch === state.epoch)
         throw new GroupError('FUTURE_EPOCH', `the key of epoch ${message.epoch} has not arrived yet`)
@@ -671,8 +615,7 @@ export class GroupSession {
       this.record = record
       this.heldState = fromSnapshot(decodeSnapshot(record.snapshot))
     }
-    for await (const [key, k] of this.tables.epochKeys.entries({ prefix: this.prefix }))
-      this.keys.set(Number(key.slice(this.prefix.length)), k)
+    await this.keys.load()
     this.seenCount = await this.tables.seen.count({ prefix: this.prefix })
   }
 
