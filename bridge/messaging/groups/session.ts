@@ -251,7 +251,9 @@ export class GroupSession {
   /**
    * A pairwise group body from `from` (the envelope's authenticated sender),
    * decoded with decodeGroupControl and routed here by controlGroup(). Throws
-   * GroupError; on STATE_GAP send `from` the syncRequest() body.
+   * GroupError; on STATE_GAP or FUTURE_EPOCH send `from` the syncRequest()
+   * body (the answer brings the missing updates and, from an owner or admin,
+   * the current epoch's key).
    */
   async receive(from: Uint8Array, control: GroupControl): Promise<GroupReceived> {
     switch (control.type) {
@@ -275,12 +277,19 @@ export class GroupSession {
     })
   }
 
-  /** The updates after `version`, as pairwise bodies, for a member of the state held. */
+  /** The updates after `version`, as pairwise bodies, for a member of the state held (and the current key). */
   syncReplies(from: Uint8Array, version: number): Promise<Uint8Array[]> {
     return this.serial(async () => {
-      if (!this.heldState?.members.has(hex(from)))
+      const state = this.heldState
+      if (!state?.members.has(hex(from)))
         throw new GroupError('NOT_MEMBER', 'only members are sent the chain')
-      return packUpdates(await this.updatesAfter(version), this.options.maxMessageBytes)
+      const replies = packUpdates(await this.updatesAfter(version), this.options.maxMessageBytes)
+      // An owner or admin also hands over the current key: the asker may lack it (its package was lost).
+      const role = state.members.get(hex(this.options.local.publicKey))?.affiliation
+      const held = this.keys.get(state.epoch)
+      if (held && (role === 'owner' || role === 'admin'))
+        replies.push(encodeGroupControl({ type: 'key', keyPackage: this.packageOf(state.epoch, held) }))
+      return replies
     })
   }
 

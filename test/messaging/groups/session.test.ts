@@ -245,4 +245,27 @@ describe('group sessions (real LevelDB per member)', () => {
     assert.equal((await carol!.session.open(line.message)).epoch, 2)
     await assert.rejects(owner!.session.open(line.message), groupError('NOT_MEMBER'))
   })
+  it('a member whose key package was lost gets the key back with a sync', async () => {
+    const { group, members } = await makeGroup(3)
+    const [owner, bob, carol] = members
+    const rekey = await owner!.session.change([], { newEpoch: true })
+    const toCarol = rekey.sends.map((s) => ({
+      to: s.to.filter(
+        (a) => hexOf(a) !== hexOf(carol!.identity.publicKey) || decodeGroupControl(s.body).type !== 'key',
+      ),
+      body: s.body,
+    }))
+    assert.deepEqual(await group.deliver(owner!, toCarol), [])
+    assert.equal(carol!.session.state?.epoch, 2)
+    const line = await bob!.session.seal(chat('epoch 2'))
+    await assert.rejects(carol!.session.open(line.message), groupError('FUTURE_EPOCH'))
+    const answer = await owner!.session.receive(
+      carol!.identity.publicKey,
+      decodeGroupControl(carol!.session.syncRequest()),
+    )
+    assert.equal(answer.type, 'sync')
+    for (const body of answer.type === 'sync' ? answer.replies : [])
+      await carol!.session.receive(owner!.identity.publicKey, decodeGroupControl(body))
+    assert.equal((await carol!.session.open(line.message)).epoch, 2)
+  })
 })
