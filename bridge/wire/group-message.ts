@@ -12,6 +12,7 @@ import {
   Writer,
 } from './group-bytes.js'
 import { GROUP_LIMITS } from './group-update.js'
+import { MAX_MAILBOX_ITEM } from './mailbox.js'
 
 /**
  * Group messages, their plaintext body and epoch key packages
@@ -253,4 +254,41 @@ export function decodeKeyPackage(bytes: Uint8Array): KeyPackage {
     epochKey: r.take(32, 'epoch key'),
     mailboxSeed: r.take(32, 'mailbox seed'),
   }
+}
+
+/**
+ * A group message deposited in the group mailbox (docs/protocol.md "Groups" →
+ * "Group mailbox items"): always one full mailbox item, so holders learn
+ * nothing from its size.
+ *
+ *   item = nonce (24) ‖ XChaCha20-Poly1305(mailbox item key, nonce, padded)
+ *   padded = length (2) ‖ group message (≤ 917) ‖ zero padding      (919 bytes)
+ */
+export const MAILBOX_ITEM_BYTES = MAX_MAILBOX_ITEM
+export const MAILBOX_PADDED_BYTES = MAILBOX_ITEM_BYTES - NONCE_BYTES - AEAD_TAG_BYTES
+/** The longest group message one mailbox item carries. */
+export const MAX_MAILBOX_MESSAGE = MAILBOX_PADDED_BYTES - 2
+
+export function padMailboxMessage(message: Uint8Array): Uint8Array {
+  if (message.length < 1 || message.length > MAX_MAILBOX_MESSAGE)
+    throw new GroupWireError(
+      'GROUP_LENGTH',
+      `a group mailbox item carries 1..${MAX_MAILBOX_MESSAGE} bytes, got ${message.length}`,
+    )
+  const out = new Uint8Array(MAILBOX_PADDED_BYTES)
+  new DataView(out.buffer).setUint16(0, message.length)
+  out.set(message, 2)
+  return out
+}
+
+/** Strict: exact size, a length in range, zero padding. */
+export function unpadMailboxMessage(padded: Uint8Array): Uint8Array {
+  sized(padded, MAILBOX_PADDED_BYTES, 'a padded mailbox message')
+  const r = new Reader(padded, 'a padded mailbox message')
+  const length = r.u16('length')
+  if (length < 1 || length > MAX_MAILBOX_MESSAGE)
+    throw new GroupWireError('GROUP_LENGTH', `a padded mailbox message of length ${length}`)
+  const message = r.take(length, 'message')
+  if (r.rest().some((b) => b !== 0)) throw new GroupWireError('GROUP_FIELD', 'mailbox padding is not zero')
+  return message
 }

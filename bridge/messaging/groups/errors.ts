@@ -1,4 +1,5 @@
 import { ParanoimError } from '../../errors.js'
+import { GroupWireError } from '../../wire/group-bytes.js'
 
 export type GroupErrorCode =
   /** The bytes do not decode (a GroupWireError is the cause). */
@@ -49,5 +50,15 @@ export class GroupError extends ParanoimError {
   constructor(code: GroupErrorCode, message: string, options?: { cause?: unknown; heldVersion?: number }) {
     super(code, message, options)
     this.heldVersion = options?.heldVersion
+  }
+}
+
+/** Runs a decoder; its GroupWireError becomes a GroupError GROUP_MALFORMED (the cause kept). */
+export function malformedIfWire<T>(decode: () => T): T {
+  try {
+    return decode()
+  } catch (cause) {
+    if (cause instanceof GroupWireError) throw new GroupError('GROUP_MALFORMED', cause.message, { cause })
+    throw cause
   }
 }

@@ -11,7 +11,14 @@ export {
   groupMailboxItemKey,
   messageKey,
 } from './keys.js'
-export { openNormal, sealHigh, sealNormal, verifyNormal } from './message.js'
+export {
+  openMailboxItem,
+  openNormal,
+  sealHigh,
+  sealMailboxItem,
+  sealNormal,
+  verifyNormal,
+} from './message.js'
 export * from './session.js'
 export {
   affiliationIn,

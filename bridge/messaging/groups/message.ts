@@ -5,12 +5,15 @@ import { xchachaOpen, xchachaSeal } from '../../crypto/xchacha.js'
 import {
   encodeGroupMessage,
   type GroupMessageHeader,
+  MAILBOX_ITEM_BYTES,
   NONCE_BYTES,
   type NormalGroupMessage,
   normalMessageAad,
   normalMessageSignedBytes,
+  padMailboxMessage,
+  unpadMailboxMessage,
 } from '../../wire/group-message.js'
-import { GroupError } from './errors.js'
+import { GroupError, malformedIfWire } from './errors.js'
 
 /**
  * Sealing and opening one group message (docs/protocol.md "Groups" → "Group
@@ -65,4 +68,40 @@ export function openNormal(backend: CryptoBackend, key: Uint8Array, m: NormalGro
 /** Whether a normal message is authentic, without its key: what a relaying non-holder can check. */
 export function verifyNormal(backend: CryptoBackend, m: NormalGroupMessage): boolean {
   return backend.ed25519Verify(m.sender, normalMessageSignedBytes(m), m.signature)
+}
+
+/** A group message as one group mailbox item (fixed size), sealed under the epoch's mailbox item key. */
+export function sealMailboxItem(
+  backend: CryptoBackend,
+  itemKey: Uint8Array,
+  message: Uint8Array,
+  random: (n: number) => Uint8Array,
+): Uint8Array {
+  const padded = malformedIfWire(() => padMailboxMessage(message))
+  const nonce = random(NONCE_BYTES)
+  const item = new Uint8Array(MAILBOX_ITEM_BYTES)
+  item.set(nonce)
+  item.set(xchachaSeal(itemKey, nonce, padded, undefined, backend), NONCE_BYTES)
+  return item
+}
+
+/** The group message in a group mailbox item. Throws GroupError MESSAGE_AUTH or GROUP_MALFORMED. */
+export function openMailboxItem(backend: CryptoBackend, itemKey: Uint8Array, item: Uint8Array): Uint8Array {
+  if (!(item instanceof Uint8Array) || item.length !== MAILBOX_ITEM_BYTES)
+    throw new GroupError('GROUP_MALFORMED', `a group mailbox item is ${MAILBOX_ITEM_BYTES} bytes`)
+  let padded: Uint8Array
+  try {
+    padded = xchachaOpen(
+      itemKey,
+      item.subarray(0, NONCE_BYTES),
+      item.subarray(NONCE_BYTES),
+      undefined,
+      backend,
+    )
+  } catch (cause) {
+    if (cause instanceof AeadError)
+      throw new GroupError('MESSAGE_AUTH', 'the item does not open under this mailbox key', { cause })
+    throw cause
+  }
+  return malformedIfWire(() => unpadMailboxMessage(padded))
 }

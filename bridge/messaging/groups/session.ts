@@ -3,7 +3,7 @@ import type { CryptoBackend } from '../../crypto/backend.js'
 import { defaultBackend } from '../../crypto/default-backend.js'
 import type { Identity } from '../../crypto/identity.js'
 import type { BatchOp, Store } from '../../store/index.js'
-import { GroupWireError, MESSAGE_ID_BYTES } from '../../wire/group-bytes.js'
+import { MESSAGE_ID_BYTES } from '../../wire/group-bytes.js'
 import { encodeGroupControl, type GroupControl, packUpdates } from '../../wire/group-control.js'
 import {
   decodeGroupBody,
@@ -18,11 +18,11 @@ import {
 } from '../../wire/group-message.js'
 import { decodeSnapshot, encodeSnapshot } from '../../wire/group-state.js'
 import { decodeUpdate, type GroupOp, stateHash } from '../../wire/group-update.js'
-import { GroupError } from './errors.js'
+import { GroupError, malformedIfWire } from './errors.js'
 import type { GroupKeyPair } from './group-key.js'
 import { EpochKeyRing } from './key-ring.js'
-import { drawEpochSecrets, groupMailboxIdentity } from './keys.js'
-import { openNormal, sealHigh, sealNormal } from './message.js'
+import { drawEpochSecrets, groupMailboxIdentity, groupMailboxItemKey } from './keys.js'
+import { openMailboxItem, openNormal, sealHigh, sealMailboxItem, sealNormal } from './message.js'
 import {
   applyUpdate,
   fromSnapshot,
@@ -116,15 +116,6 @@ export interface CreateOptions {
 
 const equal = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0
 
-function malformed<T>(decode: () => T): T {
-  try {
-    return decode()
-  } catch (cause) {
-    if (cause instanceof GroupWireError) throw new GroupError('GROUP_MALFORMED', cause.message, { cause })
-    throw cause
-  }
-}
-
 /**
  * One local identity's view of one group (docs/groups.md): the state held,
  * the epoch keys of the kept window, and the (sender, id) pairs already
@@ -182,6 +173,33 @@ export class GroupSession {
   mailboxIdentity(epoch = this.heldState?.epoch ?? 0): Identity | undefined {
     const keys = this.keys.get(epoch)
     return keys && groupMailboxIdentity(this.backend, this.options.group, epoch, keys.mailboxSeed)
+  }
+
+  /**
+   * A sealed group message as an item for the group mailbox of the current
+   * epoch (for members the fan-out does not reach). Normal mode only; throws
+   * NO_EPOCH_KEY, WRONG_MODE, GROUP_MALFORMED (longer than MAX_MAILBOX_MESSAGE).
+   */
+  mailboxItem(message: Uint8Array): Uint8Array {
+    const state = this.requireState()
+    if (state.config.mode === 'high')
+      throw new GroupError('WRONG_MODE', 'a high-mode group has no group mailbox')
+    const keys = this.keys.get(state.epoch)
+    if (!keys) throw new GroupError('NO_EPOCH_KEY', `no key for epoch ${state.epoch} has arrived yet`)
+    return sealMailboxItem(this.backend, this.itemKey(state.epoch, keys.mailboxSeed), message, this.random)
+  }
+
+  /** A group message fetched from the group mailbox of `epoch`, opened as open() does. */
+  openMailboxItem(epoch: number, item: Uint8Array, options: OpenOptions = {}): Promise<OpenedGroupMessage> {
+    const keys = this.keys.get(epoch)
+    if (!keys) return Promise.reject(new GroupError('STALE_EPOCH', `no key of epoch ${epoch} is held`))
+    let message: Uint8Array
+    try {
+      message = openMailboxItem(this.backend, this.itemKey(epoch, keys.mailboxSeed), item)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return this.open(message, options)
   }
 
   /** Makes the group's first state (signed by `groupKey`), epoch 1 and its keys. */
@@ -352,7 +370,7 @@ export class GroupSession {
    */
   open(bytes: Uint8Array, options: OpenOptions = {}): Promise<OpenedGroupMessage> {
     return this.serial(async () => {
-      const message = malformed(() => decodeGroupMessage(bytes))
+      const message = malformedIfWire(() => decodeGroupMessage(bytes))
       const state = this.checkSender(message)
       this.checkTime(message.timestamp)
       if (await this.tables.seen.has(this.seenKey(message.sender, message.id)))
@@ -365,7 +383,7 @@ export class GroupSession {
         timestamp: message.timestamp,
         epoch: message.epoch,
         mode: message.mode,
-        body: malformed(() => decodeGroupBody(plaintext)),
+        body: malformedIfWire(() => decodeGroupBody(plaintext)),
       }
       await this.options.store.batch([
         ...this.seenOps(message.sender, message.id, message.timestamp),
@@ -393,6 +411,10 @@ export class GroupSession {
   }
 
   // ——— state ———
+
+  private itemKey(epoch: number, mailboxSeed: Uint8Array): Uint8Array {
+    return groupMailboxItemKey(this.backend, this.options.group, epoch, mailboxSeed)
+  }
 
   private applyOptions() {
     return { maxMembers: this.options.config.maxMembers, backend: this.backend }

@@ -1,7 +1,6 @@
 import type { CryptoBackend } from '../../crypto/backend.js'
 import { defaultBackend } from '../../crypto/default-backend.js'
 import type { Identity } from '../../crypto/identity.js'
-import { GroupWireError } from '../../wire/group-bytes.js'
 import {
   compareBytes,
   type GroupConfig,
@@ -19,7 +18,7 @@ import {
   updateSignedBytes,
   ZERO_HASH,
 } from '../../wire/group-update.js'
-import { GroupError } from './errors.js'
+import { GroupError, malformedIfWire } from './errors.js'
 
 /**
  * The group state chain (docs/groups.md "State chain"): a member holds one
@@ -249,15 +248,6 @@ function diff(
   }
 }
 
-function decode(bytes: Uint8Array): GroupUpdate {
-  try {
-    return decodeUpdate(bytes)
-  } catch (cause) {
-    if (cause instanceof GroupWireError) throw new GroupError('GROUP_MALFORMED', cause.message, { cause })
-    throw cause
-  }
-}
-
 /** Where an update stands against the held state, before any signature is checked. */
 function position(held: GroupState | undefined, update: GroupUpdate, hash: Uint8Array): 'next' | 'duplicate' {
   const version = held?.version ?? 0
@@ -293,7 +283,7 @@ export function applyUpdate(
   options: ApplyOptions,
 ): StateChange | 'duplicate' {
   const backend = options.backend ?? defaultBackend
-  const update = decode(updateBytes)
+  const update = malformedIfWire(() => decodeUpdate(updateBytes))
   const hash = stateHash(updateBytes, backend)
   if (position(held, update, hash) === 'duplicate') return 'duplicate'
   if (!held && !equal(update.signer, update.group))

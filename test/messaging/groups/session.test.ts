@@ -268,4 +268,26 @@ describe('group sessions (real LevelDB per member)', () => {
       await carol!.session.receive(owner!.identity.publicKey, decodeGroupControl(body))
     assert.equal((await carol!.session.open(line.message)).epoch, 2)
   })
+  it('group mailbox items: one fixed-size item per message, opened by members holding the epoch', async () => {
+    const { members } = await makeGroup(3)
+    const [owner, bob, carol] = members
+    const sealed = await bob!.session.seal(chat('for the offline ones'))
+    const item = bob!.session.mailboxItem(sealed.message)
+    assert.equal(item.length, 959)
+    assert.ok(!Buffer.from(item).includes(Buffer.from(bob!.identity.publicKey)), 'the sender is not in clear')
+    const opened = await carol!.session.openMailboxItem(1, item)
+    assert.deepEqual(opened.sender, bob!.identity.publicKey)
+    await assert.rejects(owner!.session.openMailboxItem(1, item.slice(0, 958)), groupError('GROUP_MALFORMED'))
+    const tampered = item.slice()
+    tampered[500]! ^= 1
+    await assert.rejects(owner!.session.openMailboxItem(1, tampered), groupError('MESSAGE_AUTH'))
+    await assert.rejects(owner!.session.openMailboxItem(2, item), groupError('STALE_EPOCH'))
+    assert.equal((await owner!.session.openMailboxItem(1, item)).body.kind, 'message')
+    assert.deepEqual(
+      bob!.session.mailboxIdentity()?.publicKey,
+      carol!.session.mailboxIdentity()?.publicKey,
+      'every member computes the same group mailbox',
+    )
+    assert.throws(() => bob!.session.mailboxItem(new Uint8Array(918)), groupError('GROUP_MALFORMED'))
+  })
 })

@@ -6,7 +6,7 @@ import {
   groupMailboxItemKey,
   messageKey,
 } from '../../../bridge/messaging/groups/keys.js'
-import { sealHigh, sealNormal } from '../../../bridge/messaging/groups/message.js'
+import { sealHigh, sealMailboxItem, sealNormal } from '../../../bridge/messaging/groups/message.js'
 import {
   applyUpdate,
   type StateChange,
@@ -29,6 +29,7 @@ export const INPUTS = {
   messageId: '33'.repeat(16),
   nonce: '44'.repeat(24),
   wrapNonce: '55'.repeat(24),
+  itemNonce: '66'.repeat(24),
   timestamp: 1_800_000_000_000,
 }
 
@@ -84,6 +85,9 @@ export function groupVectors(backend: CryptoBackend): Record<string, string> {
     body,
   }
   const sealedSeed = sealGroupSeed(backend, owner, group, hex(INPUTS.wrapNonce))
+  const normal = sealNormal(backend, key, input, () => hex(INPUTS.nonce))
+  const itemKey = groupMailboxItemKey(backend, group.publicKey, 2, pkg.mailboxSeed)
+  const item = sealMailboxItem(backend, itemKey, normal, () => hex(INPUTS.itemNonce))
   return {
     groupKey: toHex(group.publicKey),
     genesis: toHex(genesis),
@@ -95,9 +99,11 @@ export function groupVectors(backend: CryptoBackend): Record<string, string> {
     keyPackage: toHex(encodeKeyPackage(pkg)),
     messageKey: toHex(key),
     mailboxPublicKey: toHex(groupMailboxIdentity(backend, group.publicKey, 2, pkg.mailboxSeed).publicKey),
-    mailboxItemKey: toHex(groupMailboxItemKey(backend, group.publicKey, 2, pkg.mailboxSeed)),
+    mailboxItemKey: toHex(itemKey),
     body: toHex(body),
-    normal: toHex(sealNormal(backend, key, input, () => hex(INPUTS.nonce))),
+    normal: toHex(normal),
+    mailboxItemHead: toHex(item.subarray(0, 64)),
+    mailboxItemSha256: toHex(backend.sha256(item)),
     high: toHex(sealHigh(input)),
     sync: toHex(encodeGroupControl({ type: 'sync', group: group.publicKey, version: 2 })),
     sealedSeed: toHex(sealedSeed.sealed),

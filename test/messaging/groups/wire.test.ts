@@ -16,6 +16,7 @@ import {
   type GroupBody,
   KEY_PACKAGE_BYTES,
   NORMAL_OVERHEAD,
+  unpadMailboxMessage,
 } from '../../../bridge/wire/group-message.js'
 import { decodeSnapshot, encodeSnapshot } from '../../../bridge/wire/group-state.js'
 import { decodeUpdate, encodeUpdate, type GroupOp } from '../../../bridge/wire/group-update.js'
@@ -40,6 +41,7 @@ const decoders: [string, (b: Uint8Array) => unknown][] = [
   ['body', decodeGroupBody],
   ['key package', decodeKeyPackage],
   ['control', decodeGroupControl],
+  ['mailbox padding', unpadMailboxMessage],
 ]
 
 const onlyWireErrors = (decode: (b: Uint8Array) => unknown) => (bytes: Uint8Array) => {
