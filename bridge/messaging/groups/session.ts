@@ -526,9 +526,11 @@ export class GroupSession {
     return 'stored'
   }
 
+  /** Held only from members of the state held (anyone, before the first state): the slots are few. */
   private async holdPending(from: Uint8Array, pkg: KeyPackage): Promise<'pending'> {
-    const prefix = `${this.prefix}`
-    const held = await this.tables.pendingKeys.count({ prefix })
+    if (this.heldState && !this.heldState.members.has(hex(from)))
+      throw new GroupError('NOT_MEMBER', 'key packages come from members')
+    const held = await this.tables.pendingKeys.count({ prefix: this.prefix })
     if (held >= this.options.config.pendingKeyPackages)
       throw new GroupError('FUTURE_EPOCH', 'too many key packages wait for states not received')
     await this.tables.pendingKeys.put(`${this.key(numberKey(pkg.stateVersion))}:${hex(from)}`, {

@@ -184,7 +184,7 @@ class Draft {
     if (this.rights === 'admin' && (target === undefined || target === 'member')) return
     refuse(
       'STATE_NOT_ALLOWED',
-      `${this.rights === 'admin' ? 'admins may not' : 'only owners and admins'} ${what} ${target ?? 'outsiders'}s`,
+      `${this.rights === 'admin' ? 'admins may not' : 'only owners and admins'} ${what} ${target ? `${target}s` : 'outsiders'}`,
     )
   }
 
