@@ -442,6 +442,8 @@ export class GroupSession {
     if (told.length && before)
       for (const body of packUpdates([change.update], this.options.maxMessageBytes))
         sends.push({ to: told, body })
+    // High mode uses no shared key: none is drawn or sent (switching to normal starts an epoch).
+    if (state.config.mode === 'high') return { change, sends }
     if (change.newEpoch) {
       const secrets = drawEpochSecrets(this.random)
       const pkg: KeyPackage = {

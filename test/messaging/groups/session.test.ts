@@ -290,4 +290,16 @@ describe('group sessions (real LevelDB per member)', () => {
     )
     assert.throws(() => bob!.session.mailboxItem(new Uint8Array(918)), groupError('GROUP_MALFORMED'))
   })
+  it('high mode draws no shared key; switching to normal starts an epoch with one', async () => {
+    const { group, members } = await makeGroup(3, { mode: 'high' })
+    const [owner, bob, carol] = members
+    assert.deepEqual(bob!.session.epochs(), [])
+    const normal = await owner!.session.change([{ op: 'mode', mode: 'normal' }])
+    assert.equal(normal.change.newEpoch, true)
+    assert.deepEqual(await group.deliver(owner!, normal.sends), [])
+    assert.deepEqual(carol!.session.epochs(), [2])
+    const line = await bob!.session.seal(chat('now shared'))
+    assert.equal(line.mode, 'normal')
+    assert.equal((await carol!.session.open(line.message)).epoch, 2)
+  })
 })
