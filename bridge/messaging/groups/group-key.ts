@@ -91,3 +91,30 @@ export function openGroupSeed(
     wrap.fill(0)
   }
 }
+
+/** Keeps `key`'s seed for `owner`, sealed (replacing an older copy). */
+export async function saveGroupSeed(
+  store: Store,
+  backend: CryptoBackend,
+  owner: Identity,
+  key: GroupKeyPair,
+) {
+  await groupSeedsTable(store).put(
+    seedKey(owner.publicKey, key.publicKey),
+    sealGroupSeed(backend, owner, key),
+  )
+}
+
+/** The group key pair `owner` keeps for `group`, or undefined when it keeps none. */
+export async function loadGroupSeed(
+  store: Store,
+  backend: CryptoBackend,
+  owner: Identity,
+  group: Uint8Array,
+): Promise<GroupKeyPair | undefined> {
+  const record = await groupSeedsTable(store).get(seedKey(owner.publicKey, group))
+  return record && openGroupSeed(backend, owner, group, record)
+}
+
+const seedKey = (owner: Uint8Array, group: Uint8Array): string =>
+  `${Buffer.from(owner).toString('hex')}:${Buffer.from(group).toString('hex')}`

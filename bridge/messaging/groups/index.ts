@@ -21,7 +21,6 @@ export {
 } from './message.js'
 export * from './session.js'
 export {
-  affiliationIn,
   applyUpdate,
   applyUpdates,
   DEFAULT_GROUP_CONFIG,

@@ -409,8 +409,3 @@ export function fromSnapshot(s: GroupSnapshot): GroupState {
     banned: new Set(s.banned.map(hex)),
   }
 }
-
-/** The member's affiliation, or undefined for non-members. */
-export function affiliationIn(state: GroupState, address: Uint8Array): Affiliation | undefined {
-  return state.members.get(hex(address))?.affiliation
-}

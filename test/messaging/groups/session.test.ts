@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { nativeBackend } from '../../../bridge/crypto/native.js'
+import { groupSeedsTable, loadGroupSeed, saveGroupSeed } from '../../../bridge/messaging/groups/group-key.js'
 import { decodeGroupControl } from '../../../bridge/wire/group-control.js'
 import { decodeGroupMessage } from '../../../bridge/wire/group-message.js'
 import { encodeStanzaPayload } from '../../../bridge/wire/stanza-payload.js'
@@ -301,5 +303,30 @@ describe('group sessions (real LevelDB per member)', () => {
     const line = await bob!.session.seal(chat('now shared'))
     assert.equal(line.mode, 'normal')
     assert.equal((await carol!.session.open(line.message)).epoch, 2)
+  })
+
+  it("an owner's group seed is kept sealed under its identity and survives a restart", async () => {
+    const { group, members } = await makeGroup(2)
+    const [owner, bob] = members
+    await saveGroupSeed(owner!.store, nativeBackend, owner!.identity, group.key)
+    const stored: Uint8Array[] = []
+    for await (const [, record] of groupSeedsTable(owner!.store).entries()) stored.push(record.sealed)
+    assert.equal(stored.length, 1)
+    assert.ok(
+      !Buffer.from(stored[0]!).includes(Buffer.from(group.key.seed)),
+      'the seed is not stored in clear',
+    )
+    const again = await group.reopen(owner!)
+    const key = await loadGroupSeed(again.store, nativeBackend, owner!.identity, group.key.publicKey)
+    assert.deepEqual(key?.seed, group.key.seed)
+    assert.equal(
+      await loadGroupSeed(again.store, nativeBackend, bob!.identity, group.key.publicKey),
+      undefined,
+    )
+    // With the group key, the owner signs as the group itself.
+    const renamed = await again.session.change([{ op: 'name', name: 'by the group key' }], {
+      asGroupKey: key,
+    })
+    assert.deepEqual(renamed.change.signer, group.key.publicKey)
   })
 })

@@ -6,6 +6,7 @@ import { identityFromSeed } from '../../../bridge/crypto/identity.js'
 import { nativeBackend } from '../../../bridge/crypto/native.js'
 import { GroupError } from '../../../bridge/messaging/groups/errors.js'
 import { openGroupSeed } from '../../../bridge/messaging/groups/group-key.js'
+import { verifyNormal } from '../../../bridge/messaging/groups/message.js'
 import { GroupWireError } from '../../../bridge/wire/group-bytes.js'
 import { decodeGroupControl, encodeGroupControl, packUpdates } from '../../../bridge/wire/group-control.js'
 import {
@@ -76,6 +77,12 @@ describe('group vectors (docs/protocol.md "Groups")', () => {
     assert.deepEqual(encodeSnapshot(snapshot), hex(native.snapshot!))
     const normal = decodeGroupMessage(hex(native.normal!))
     assert.equal(normal.mode, 'normal')
+    // What a relay checks without the key: the sender's signature.
+    assert.ok(normal.mode === 'normal' && verifyNormal(nativeBackend, normal))
+    assert.ok(
+      normal.mode === 'normal' &&
+        !verifyNormal(nativeBackend, { ...normal, timestamp: normal.timestamp + 1 }),
+    )
     assert.equal(hex(native.normal!).length, NORMAL_OVERHEAD + hex(native.body!).length)
     assert.deepEqual(decodeGroupBody(hex(native.body!)), { kind: 'subject', subject: 'hello' })
     assert.equal(decodeKeyPackage(hex(native.keyPackage!)).epoch, 2)
