@@ -159,6 +159,15 @@ export class GroupSession {
     return session
   }
 
+  /** The groups `local` holds a state of (to load their sessions at unlock). */
+  static async groupsOf(store: Store, local: Uint8Array): Promise<Uint8Array[]> {
+    const prefix = `${hex(local)}:`
+    const groups: Uint8Array[] = []
+    for await (const key of groupTables(store).sessions.keys({ prefix }))
+      groups.push(new Uint8Array(Buffer.from(key.slice(prefix.length), 'hex')))
+    return groups
+  }
+
   /** The state held; undefined until the first update is applied. */
   get state(): GroupState | undefined {
     return this.heldState

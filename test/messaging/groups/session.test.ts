@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { nativeBackend } from '../../../bridge/crypto/native.js'
 import { groupSeedsTable, loadGroupSeed, saveGroupSeed } from '../../../bridge/messaging/groups/group-key.js'
+import { GroupSession } from '../../../bridge/messaging/groups/session.js'
 import { decodeGroupControl } from '../../../bridge/wire/group-control.js'
 import { decodeGroupMessage } from '../../../bridge/wire/group-message.js'
 import { encodeStanzaPayload } from '../../../bridge/wire/stanza-payload.js'
@@ -48,6 +49,9 @@ describe('group sessions (real LevelDB per member)', () => {
     await alice!.session.open(sealed.message)
     const again = await group.reopen(alice!)
     assert.equal(again.session.state?.version, 1)
+    assert.deepEqual(await GroupSession.groupsOf(again.store, alice!.identity.publicKey), [
+      group.key.publicKey,
+    ])
     await assert.rejects(again.session.open(sealed.message), groupError('DUPLICATE'))
     const next = await bob!.session.seal(chat('second'))
     // Message id, timestamp, nonce, ciphertext, signature.
