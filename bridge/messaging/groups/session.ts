@@ -4,7 +4,7 @@ import { defaultBackend } from '../../crypto/default-backend.js'
 import type { Identity } from '../../crypto/identity.js'
 import type { BatchOp, Store } from '../../store/index.js'
 import { MESSAGE_ID_BYTES } from '../../wire/group-bytes.js'
-import { encodeGroupControl, type GroupControl, packUpdates } from '../../wire/group-control.js'
+import { controlGroup, encodeGroupControl, type GroupControl, packUpdates } from '../../wire/group-control.js'
 import {
   decodeGroupBody,
   decodeGroupMessage,
@@ -283,6 +283,8 @@ export class GroupSession {
    * the current epoch's key).
    */
   async receive(from: Uint8Array, control: GroupControl): Promise<GroupReceived> {
+    if (!equal(controlGroup(control), this.options.group))
+      throw new GroupError('WRONG_GROUP', 'a body about another group')
     switch (control.type) {
       case 'updates':
         return { type: 'state', changes: await this.applyState(control.updates) }

@@ -150,6 +150,14 @@ describe('group sessions (real LevelDB per member)', () => {
       decodeGroupControl(carol!.session.syncRequest()),
     )
     assert.equal(reply.type, 'sync')
+    await assert.rejects(
+      owner!.session.receive(carol!.identity.publicKey, {
+        type: 'sync',
+        group: new Uint8Array(32),
+        version: 0,
+      }),
+      groupError('WRONG_GROUP'),
+    )
     for (const body of reply.type === 'sync' ? reply.replies : [])
       await carol!.session.receive(owner!.identity.publicKey, decodeGroupControl(body))
     assert.equal(carol!.session.state?.version, 3)
