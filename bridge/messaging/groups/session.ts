@@ -265,6 +265,7 @@ export class GroupSession {
       const changes: StateChange[] = []
       try {
         for (const bytes of updates) {
+          if (await this.inChain(bytes)) continue
           const result = applyUpdate(changes.at(-1)?.state ?? this.heldState, bytes, this.applyOptions())
           if (result !== 'duplicate') changes.push(result)
         }
@@ -493,6 +494,14 @@ export class GroupSession {
     this.heldState = state
     if (!state.members.has(hex(this.options.local.publicKey))) await this.keys.dropAll()
     else await this.retryPendingKeys(state.version)
+  }
+
+  /** An update of our chain seen again (a repeated catch-up): skipped; any other old version is a rollback. */
+  private async inChain(bytes: Uint8Array): Promise<boolean> {
+    const { version } = malformedIfWire(() => decodeUpdate(bytes))
+    if (version >= (this.heldState?.version ?? 0)) return false
+    const stored = await this.tables.updates.get(this.key(numberKey(version)))
+    return stored !== undefined && equal(stored, bytes)
   }
 
   private async updatesAfter(version: number): Promise<Uint8Array[]> {

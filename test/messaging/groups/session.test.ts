@@ -162,6 +162,16 @@ describe('group sessions (real LevelDB per member)', () => {
       await carol!.session.receive(owner!.identity.publicKey, decodeGroupControl(body))
     assert.equal(carol!.session.state?.version, 3)
     assert.equal(carol!.session.state?.config.name, 'renamed')
+    // The same catch-up again changes nothing; an old version that is not ours is a rollback.
+    const chain = (await owner!.session.syncReplies(carol!.identity.publicKey, 0)).flatMap((body) => {
+      const c = decodeGroupControl(body)
+      return c.type === 'updates' ? c.updates : []
+    })
+    assert.equal(chain.length, 3)
+    assert.deepEqual(await carol!.session.applyState(chain), [])
+    const forged = a.change.update.slice()
+    forged[forged.length - 1]! ^= 1
+    await assert.rejects(carol!.session.applyState([forged]), groupError('STATE_ROLLBACK'))
     assert.equal(carol!.session.state?.members.get(hexOf(bob!.identity.publicKey))?.affiliation, 'admin')
     assert.ok(a.sends.length > 0)
   })
