@@ -56,6 +56,17 @@ export class EpochKeyRing {
 
   /** Stores a package's keys (copies) and starts the retention clock of the epochs before it. */
   async add(pkg: KeyPackage): Promise<void> {
+    const prepared = this.prepare(pkg)
+    await this.deps.store.batch(prepared.ops)
+    prepared.apply()
+    await this.dropOld()
+  }
+
+  /**
+   * The writes that store `pkg`, for the caller's batch, and what to do in
+   * memory once it is committed (so a new state and its key land together).
+   */
+  prepare(pkg: KeyPackage): { ops: BatchOp[]; apply: () => void } {
     const now = this.deps.now()
     const record: EpochKeyRecord = {
       epochKey: pkg.epochKey.slice(),
@@ -67,15 +78,18 @@ export class EpochKeyRing {
     // A late key of an older epoch starts its retention when its successor arrived, not now.
     const successor = [...this.keys].filter(([epoch]) => epoch > pkg.epoch).sort(([a], [b]) => a - b)[0]
     if (successor) record.supersededAt = successor[1].receivedAt
-    const ops: BatchOp[] = [this.putOp(pkg.epoch, record)]
-    for (const [epoch, older] of this.keys)
-      if (epoch < pkg.epoch && older.supersededAt === undefined) {
-        older.supersededAt = now
-        ops.push(this.putOp(epoch, older))
-      }
-    await this.deps.store.batch(ops)
-    this.keys.set(pkg.epoch, record)
-    await this.dropOld()
+    const superseded = [...this.keys].filter(
+      ([epoch, k]) => epoch < pkg.epoch && k.supersededAt === undefined,
+    )
+    const ops = [
+      this.putOp(pkg.epoch, record),
+      ...superseded.map(([epoch, k]) => this.putOp(epoch, { ...k, supersededAt: now })),
+    ]
+    const apply = () => {
+      for (const [, k] of superseded) k.supersededAt = now
+      this.keys.set(pkg.epoch, record)
+    }
+    return { ops, apply }
   }
 
   /** Keys more than keptEpochs behind the newest, or superseded longer than epochKeyRetainMs ago, go. */

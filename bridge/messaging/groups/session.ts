@@ -439,9 +439,23 @@ export class GroupSession {
 
   private async commitLocal(change: StateChange): Promise<LocalChange> {
     const before = this.heldState
-    await this.persistChanges([change])
     const state = change.state
     const self = this.options.local.publicKey
+    // A new epoch's key is drawn now and stored in the same batch as the state, so no crash
+    // leaves this bridge in an epoch without its key. High mode uses no shared key.
+    const normal = state.config.mode === 'normal'
+    const pkg: KeyPackage | undefined =
+      normal && change.newEpoch
+        ? {
+            group: state.group,
+            epoch: state.epoch,
+            stateVersion: state.version,
+            stateHash: state.hash,
+            ...drawEpochSecrets(this.random),
+          }
+        : undefined
+    const stored = pkg && state.members.has(hex(self)) ? this.keys.prepare(pkg) : undefined
+    await this.persistChanges([change], stored)
     const others = [...state.members.values()].map((m) => m.address).filter((a) => !equal(a, self))
     const addedKeys = new Set(change.added.map((m) => hex(m.address)))
     const known = others.filter((a) => !addedKeys.has(hex(a)))
@@ -454,21 +468,10 @@ export class GroupSession {
     if (told.length && before)
       for (const body of packUpdates([change.update], this.options.maxMessageBytes))
         sends.push({ to: told, body })
-    // High mode uses no shared key: none is drawn or sent (switching to normal starts an epoch).
-    if (state.config.mode === 'high') return { change, sends }
-    if (change.newEpoch) {
-      const secrets = drawEpochSecrets(this.random)
-      const pkg: KeyPackage = {
-        group: state.group,
-        epoch: state.epoch,
-        stateVersion: state.version,
-        stateHash: state.hash,
-        ...secrets,
-      }
-      if (state.members.has(hex(self))) await this.keys.add(pkg)
+    if (pkg) {
       if (others.length)
         sends.push({ to: others, body: encodeGroupControl({ type: 'key', keyPackage: pkg }) })
-    } else if (newcomers.length) {
+    } else if (normal && newcomers.length) {
       const held = this.keys.get(state.epoch)
       if (held)
         sends.push({
@@ -484,14 +487,22 @@ export class GroupSession {
     return { group: this.options.group, epoch, stateVersion, stateHash, epochKey, mailboxSeed }
   }
 
-  private async persistChanges(changes: StateChange[]): Promise<void> {
+  private async persistChanges(
+    changes: StateChange[],
+    key?: { ops: BatchOp[]; apply: () => void },
+  ): Promise<void> {
     const state = changes.at(-1)!.state
     this.record = { ...this.record, snapshot: encodeSnapshot(toSnapshot(state)) }
     await this.options.store.batch([
       this.tables.sessions.putOp(this.key(), this.record),
       ...changes.map((c) => this.tables.updates.putOp(this.key(numberKey(c.state.version)), c.update)),
+      ...(key?.ops ?? []),
     ])
     this.heldState = state
+    if (key) {
+      key.apply()
+      await this.keys.dropOld()
+    }
     if (!state.members.has(hex(this.options.local.publicKey))) await this.keys.dropAll()
     else await this.retryPendingKeys(state.version)
   }

@@ -87,6 +87,8 @@ describe('group sessions (real LevelDB per member)', () => {
     assert.equal(mallory!.session.state?.version, 2)
     assert.deepEqual(mallory!.session.epochs(), [], 'a removed member drops its keys')
     assert.deepEqual(bob!.session.epochs(), [1, 2])
+    // The owner's new state and the key it drew were stored together.
+    assert.deepEqual((await group.reopen(owner!)).session.epochs(), [1, 2])
 
     const after = await bob!.session.seal(chat('after the kick'))
     assert.equal(decodeGroupMessage(after.message).epoch, 2)
