@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { dhtSection } from './sections/dht.js'
 import { gatewaySection } from './sections/gateway.js'
+import { groupsSection } from './sections/groups.js'
 import { identitySection } from './sections/identity.js'
 import { logSection } from './sections/log.js'
 import { mailboxSection } from './sections/mailbox.js'
@@ -26,6 +27,7 @@ export const configSchema = z.strictObject({
   onion: onionSection,
   messaging: messagingSection,
   mailbox: mailboxSection,
+  groups: groupsSection,
   gateway: gatewaySection,
   xmpp: xmppSection,
 })

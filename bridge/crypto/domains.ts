@@ -49,6 +49,20 @@ export const DOMAIN = {
   mailboxFetch: 'paranoim/v1/mailbox-fetch',
   /** wire/mailbox.ts: a mailbox key's signature over the circuit binding and item ids of an ACK. */
   mailboxAck: 'paranoim/v1/mailbox-ack',
+  /** wire/group-update.ts: the signature of a group state update (by the group key or an owner/admin identity). */
+  groupUpdate: 'paranoim/v1/group-update',
+  /** wire/group-update.ts: a group state's hash = SHA-256(this ‖ the update that made it), chained by prev hash. */
+  groupStateHash: 'paranoim/v1/group-state-hash',
+  /** wire/group-message.ts: a member's identity signature over a normal-mode group message (header ‖ ciphertext). */
+  groupMessage: 'paranoim/v1/group-message',
+  /** messaging/groups/keys.ts: HKDF info of the message key of one epoch (with group key and epoch). */
+  groupMessageKey: 'paranoim/v1/group-message-key',
+  /** messaging/groups/keys.ts: HKDF info of the group mailbox's identity seed, from an epoch's mailbox seed. */
+  groupMailboxSeed: 'paranoim/v1/group-mailbox-seed',
+  /** messaging/groups/keys.ts: HKDF info of the key sealing group mailbox items, from an epoch's mailbox seed. */
+  groupMailboxItem: 'paranoim/v1/group-mailbox-item',
+  /** messaging/groups/group-key.ts: HKDF info of the key wrapping a group's seed under an owner's identity seed. */
+  groupSeedWrap: 'paranoim/v1/group-seed-wrap',
   /** service/login-unlock.ts: HKDF info of the key that wraps an identity's seed under its SCRAM ClientKey. */
   xmppUnlock: 'paranoim/v1/xmpp-unlock',
 } as const

@@ -1,0 +1,122 @@
+import { GroupWireError, KEY_BYTES, Reader, Writer } from './group-bytes.js'
+import { decodeGroupMessage, decodeKeyPackage, encodeKeyPackage, type KeyPackage } from './group-message.js'
+import { decodeUpdate, GROUP_LIMITS, MIN_UPDATE_BYTES } from './group-update.js'
+
+/**
+ * What a member sends another member about a group, as one pairwise messenger
+ * body (docs/protocol.md "Groups" → "Pairwise group bodies"). The first byte
+ * 0x67 ('g') tells it from a gateway stanza payload (first byte 0x01).
+ *
+ *   0x67 ‖ type (1) ‖ data
+ *   1 updates    count (2, ≥ 1) ‖ count × [ length (4) ‖ update ]   consecutive versions
+ *   2 key        key package (137)
+ *   3 message    group message (a high-mode copy, or a normal one sent directly)
+ *   4 sync       group key (32) ‖ version held (4): "send me the updates after it"
+ *
+ * Types 16..31 are left to the fan-out (bridge/wire/group-fanout.ts).
+ */
+export const GROUP_BODY_MAGIC = 0x67
+const TYPE = { updates: 1, key: 2, message: 3, sync: 4 } as const
+
+export type GroupControl =
+  | { type: 'updates'; updates: Uint8Array[] }
+  | { type: 'key'; keyPackage: KeyPackage }
+  | { type: 'message'; message: Uint8Array }
+  | { type: 'sync'; group: Uint8Array; version: number }
+
+/** Whether a messenger body is a group body (and not a stanza payload). */
+export const isGroupControl = (body: Uint8Array): boolean => body.length >= 2 && body[0] === GROUP_BODY_MAGIC
+
+export function encodeGroupControl(c: GroupControl): Uint8Array {
+  const w = new Writer().u8(GROUP_BODY_MAGIC).u8(TYPE[c.type] ?? 0xff, 'type')
+  switch (c.type) {
+    case 'updates':
+      if (c.updates.length < 1)
+        throw new GroupWireError('GROUP_FIELD', 'an updates body carries at least one')
+      w.u16(c.updates.length, 'update count')
+      for (const u of c.updates) w.u32(u.length).bytes(u)
+      break
+    case 'key':
+      w.bytes(encodeKeyPackage(c.keyPackage))
+      break
+    case 'message':
+      w.bytes(c.message)
+      break
+    case 'sync':
+      w.fixed(c.group, KEY_BYTES, 'group key').u32(c.version, 'version')
+      break
+    default:
+      throw new GroupWireError('GROUP_TYPE', 'unknown group body type')
+  }
+  return w.finish()
+}
+
+/** Strict; the updates and the message inside are decoded too (each update's bytes are kept for its hash). */
+export function decodeGroupControl(bytes: Uint8Array): GroupControl {
+  const r = new Reader(bytes, 'a group body')
+  if (r.u8('magic') !== GROUP_BODY_MAGIC) throw new GroupWireError('GROUP_TYPE', 'not a group body')
+  const type = r.u8('type')
+  switch (type) {
+    case TYPE.updates: {
+      const count = r.u16('update count')
+      if (count < 1) throw new GroupWireError('GROUP_FIELD', 'an updates body without updates')
+      const updates: Uint8Array[] = []
+      for (let i = 0; i < count; i++) {
+        const length = r.u32('update length')
+        if (length < MIN_UPDATE_BYTES || length > GROUP_LIMITS.updateBytes)
+          throw new GroupWireError('GROUP_LENGTH', `update ${i} of ${length} bytes`)
+        const update = r.take(length, 'update')
+        decodeUpdate(update)
+        updates.push(update)
+      }
+      r.end()
+      return { type: 'updates', updates }
+    }
+    case TYPE.key:
+      return { type: 'key', keyPackage: decodeKeyPackage(r.rest()) }
+    case TYPE.message: {
+      const message = r.rest()
+      decodeGroupMessage(message)
+      return { type: 'message', message }
+    }
+    case TYPE.sync: {
+      const sync = { type: 'sync' as const, group: r.take(KEY_BYTES, 'group key'), version: r.u32('version') }
+      r.end()
+      return sync
+    }
+    default:
+      throw new GroupWireError('GROUP_TYPE', `unknown group body type ${type}`)
+  }
+}
+
+/** The group a decoded body is about (the session to hand it to). */
+export function controlGroup(c: GroupControl): Uint8Array {
+  switch (c.type) {
+    case 'updates':
+      return c.updates[0]!.slice(1, 1 + KEY_BYTES)
+    case 'key':
+      return c.keyPackage.group
+    case 'message':
+      return c.message.slice(2, 2 + KEY_BYTES)
+    case 'sync':
+      return c.group
+  }
+}
+
+/** Splits consecutive updates into as few `updates` bodies as fit `maxBodyBytes` each (messaging.maxMessageBytes). */
+export function packUpdates(updates: Uint8Array[], maxBodyBytes: number): Uint8Array[] {
+  const bodies: Uint8Array[] = []
+  let batch: Uint8Array[] = []
+  let size = 4
+  for (const u of updates) {
+    if (batch.length > 0 && (size + 4 + u.length > maxBodyBytes || batch.length === 0xffff)) {
+      bodies.push(encodeGroupControl({ type: 'updates', updates: batch }))
+      batch = []
+      size = 4
+    }
+    batch.push(u)
+    size += 4 + u.length
+  }
+  if (batch.length) bodies.push(encodeGroupControl({ type: 'updates', updates: batch }))
+  return bodies
+}
