@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { dhtSection } from './sections/dht.js'
 import { gatewaySection } from './sections/gateway.js'
+import { groupsSection } from './sections/groups.js'
 import { identitySection } from './sections/identity.js'
 import { logSection } from './sections/log.js'
 import { mailboxSection } from './sections/mailbox.js'
@@ -27,6 +28,7 @@ export const configSchema = z.strictObject({
   messaging: messagingSection,
   mailbox: mailboxSection,
   gateway: gatewaySection,
+  groups: groupsSection,
   xmpp: xmppSection,
 })
 

@@ -49,6 +49,8 @@ export const DOMAIN = {
   mailboxFetch: 'paranoim/v1/mailbox-fetch',
   /** wire/mailbox.ts: a mailbox key's signature over the circuit binding and item ids of an ACK. */
   mailboxAck: 'paranoim/v1/mailbox-ack',
+  /** wire/group-fanout.ts: the origin's signature over a group fan-out packet (every byte before it). */
+  groupFanout: 'paranoim/v1/group-fanout',
   /** service/login-unlock.ts: HKDF info of the key that wraps an identity's seed under its SCRAM ClientKey. */
   xmppUnlock: 'paranoim/v1/xmpp-unlock',
 } as const
