@@ -14,7 +14,7 @@ const KIB = 1024
 export const groupsSection = z
   .strictObject({
     /** With at most this many other members online, the sender sends to each itself (no relaying). */
-    directMax: z.number().int().min(1).max(255).default(20),
+    directMax: z.number().int().min(1).max(65_535).default(20),
     /** Above that, each relaying member covers about this many members of the next layer (the tree's growth). */
     fanout: z.number().int().min(2).max(127).default(10),
     /** Copies one member sends for one message, at most; the sender widens the tree up to (this − 1) / 2 to save a layer. */

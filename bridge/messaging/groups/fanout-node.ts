@@ -14,7 +14,7 @@ import {
 } from '../../wire/group-fanout.js'
 import { RecentIds } from '../recent-ids.js'
 import { hex, joinKey } from '../tables.js'
-import { chooseWidth, fanoutPlan, isOnline, onlineBitmap } from './fanout.js'
+import { childrenOf, chooseWidth, isOnline, onlineBitmap } from './fanout.js'
 import type { GroupPresence } from './presence.js'
 
 /** The little of the group state fan-out needs (the group protocol owns the rest). */
@@ -106,6 +106,7 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
 export class FanoutNode {
   private readonly seen: RecentIds
   private readonly held: Held[] = []
+  private readonly indexes = new WeakMap<readonly Uint8Array[], Map<string, number>>()
   private readonly now: () => number
   private readonly random: (n: number) => Uint8Array
   private readonly backend: CryptoBackend
@@ -129,14 +130,8 @@ export class FanoutNode {
     const others = members.filter((_, i) => i !== self && isOnline(online, i)).length
     const width = chooseWidth(others, this.options.config)
     const sent = this.originate(inner, { version, members, online, width })
-    const plan = fanoutPlan({
-      memberCount: members.length,
-      online,
-      origin: self,
-      seed: sent.messageId,
-      width,
-    })
-    for (const child of plan.children[self]!) this.hop(members[child]!, sent.packet)
+    const header = { memberCount: members.length, online, origin: self, seed: sent.messageId, width }
+    for (const child of childrenOf(header, self)) this.hop(members[child]!, sent.packet)
     if (width !== 0 || others < members.length - 1)
       this.run('group mailbox deposit failed', () => this.options.depositForOffline(sent.packet))
     return sent
@@ -177,7 +172,7 @@ export class FanoutNode {
     if (!verifyFanoutPacket(packet, this.backend)) return this.refuse('badSignature')
     const members = this.options.membership.members(packet.stateVersion)
     if (!members) return this.hold(packet, from)
-    const origin = members.findIndex((member) => sameBytes(member, packet.origin))
+    const origin = this.indexIn(members, packet.origin)
     if (origin < 0 || members.length !== packet.memberCount) return this.refuse('notMember')
     this.seen.add(key)
     const fresh = Math.abs(this.now() - packet.timestamp) <= this.options.config.forwardWindowMs
@@ -206,9 +201,9 @@ export class FanoutNode {
   }
 
   private forward(packet: FanoutPacket, members: readonly Uint8Array[], origin: number): void {
-    const self = members.findIndex((member) => sameBytes(member, this.options.self.publicKey))
+    const self = this.indexIn(members, this.options.self.publicKey)
     if (self < 0) return
-    const children = fanoutPlan({ ...packet, seed: packet.messageId, origin }).children[self]!
+    const children = childrenOf({ ...packet, seed: packet.messageId, origin }, self)
     if (children.length > this.options.config.maxOutDegree) {
       this.options.log.debug(
         { children: children.length },
@@ -256,9 +251,19 @@ export class FanoutNode {
   }
 
   private selfIndex(members: readonly Uint8Array[]): number {
-    const self = members.findIndex((member) => sameBytes(member, this.options.self.publicKey))
+    const self = this.indexIn(members, this.options.self.publicKey)
     if (self < 0) throw new FanoutError('FANOUT_NOT_MEMBER', 'this identity is not a member of the group')
     return self
+  }
+
+  /** The position of `address` in a member list, −1 if absent; one index per list object. */
+  private indexIn(members: readonly Uint8Array[], address: Uint8Array): number {
+    let index = this.indexes.get(members)
+    if (!index) {
+      index = new Map(members.map((member, i) => [hex(member), i]))
+      this.indexes.set(members, index)
+    }
+    return index.get(hex(address)) ?? -1
   }
 
   private hold(packet: FanoutPacket, from: Uint8Array | undefined): ReceiveOutcome {

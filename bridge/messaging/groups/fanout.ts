@@ -153,12 +153,17 @@ export class FanoutPlanError extends ParanoimError {
   }
 }
 
-export function fanoutPlan(header: FanoutHeader): FanoutPlan {
-  const { memberCount, origin, width } = header
+function checkHeader({ memberCount, origin, width }: FanoutHeader): void {
   if (!Number.isInteger(origin) || origin < 0 || origin >= memberCount)
     throw new FanoutPlanError(`origin ${origin} is not one of ${memberCount} members`)
   if (width === 1 || width > MAX_WIDTH || !Number.isInteger(width))
     throw new FanoutPlanError(`width ${width} is neither 0 (direct) nor 2..${MAX_WIDTH}`)
+}
+
+/** The whole plan: the definition, used by tests and docs; a forwarding member needs only childrenOf. */
+export function fanoutPlan(header: FanoutHeader): FanoutPlan {
+  checkHeader(header)
+  const { memberCount, origin, width } = header
   const order = shuffledOnline(header)
   const children: number[][] = Array.from({ length: memberCount }, () => [])
   const upstream: number[][] = Array.from({ length: memberCount }, () => [])
@@ -181,4 +186,32 @@ export function fanoutPlan(header: FanoutHeader): FanoutPlan {
     })
   }
   return { width, layers, children, upstream }
+}
+
+/**
+ * fanoutPlan(header).children[member], in the same order, without building
+ * the whole plan: the shuffle, then only this member's ring neighbour and
+ * its children in the next layer.
+ */
+export function childrenOf(header: FanoutHeader, member: number): number[] {
+  checkHeader(header)
+  const { width } = header
+  const order = shuffledOnline(header)
+  if (member === header.origin) return width === 0 ? order : order.slice(0, width)
+  const at = order.indexOf(member)
+  if (width === 0 || at < 0) return []
+  let start = 0
+  let size = width
+  while (at >= start + size) {
+    start += size
+    size *= width
+  }
+  const own = at - start
+  const layerSize = Math.min(size, order.length - start)
+  const children: number[] = []
+  if (start === 0 && layerSize > 1) children.push(order[(own + 1) % layerSize]!)
+  const next = start + size
+  for (let j = 0; next + j < order.length && j < size * width; j++)
+    if (parentsOf(j, layerSize).includes(own)) children.push(order[next + j]!)
+  return children
 }

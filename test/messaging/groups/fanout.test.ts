@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import {
+  childrenOf,
   chooseWidth,
   type FanoutHeader,
   FanoutPlanError,
@@ -164,6 +165,17 @@ describe('fan-out plan (docs/group-fanout.md "The tree")', () => {
         assert.ok(g ** (depth - 1) < others, `depth ${depth} is more than needed for ${others} at ${g}`)
       }),
       { numRuns: 200 },
+    )
+  })
+
+  it('childrenOf gives each member exactly its children of the whole plan, in order', () => {
+    fc.assert(
+      fc.property(headers({ anyWidth: true }), (header) => {
+        const plan = fanoutPlan(header)
+        for (let i = 0; i < header.memberCount; i++)
+          assert.deepEqual(childrenOf(header, i), plan.children[i], `member ${i}`)
+      }),
+      { numRuns: 60 },
     )
   })
 
