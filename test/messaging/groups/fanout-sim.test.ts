@@ -6,7 +6,8 @@ import { simulate } from './fanout-sim.js'
 
 /**
  * Issue 9: a 1,000-member group, 20 % of the members offline, 5 % of the
- * online ones dropping out mid-send, 1 % of hops lost once. Real nodes, real
+ * online ones dropping out mid-send, 1 % of hops lost once, 1 ms of CPU per
+ * envelope. Real nodes, real
  * packets and signatures, simulated network and clock (fanout-sim.ts). A few
  * messages here; `npm run bench groups` runs more and prints the figures.
  */
@@ -18,6 +19,8 @@ it('1,000 members, 20 % offline, 5 % dropping mid-send: everyone gets every mess
     offline: 0.2,
     drop: 0.05,
     loss: 0.01,
+    // About one native envelope seal or open on this machine (bench "envelope"); the bench measures it.
+    envelopeCostMs: 1,
     strategy: 'tree',
     seed,
   })
@@ -43,7 +46,8 @@ it('1,000 members, 20 % offline, 5 % dropping mid-send: everyone gets every mess
 
   const p50 = percentile(result.latencies, 50)
   const p99 = percentile(result.latencies, 99)
-  assert.ok(p50 < 40 && p99 < 200, `delivery p50 ${p50} ms, p99 ${p99} ms`)
+  // Three hops plus the queues of relays sending ~20 envelopes each; far below a messenger retry (3 s).
+  assert.ok(p50 < 100 && p99 < 250, `delivery p50 ${p50} ms, p99 ${p99} ms`)
   console.log(
     `fan-out sim: ${result.online} online (${result.dropped} dropping), ${result.offline} offline, ` +
       `packet ${result.packetBytes} B; relay bytes per member per message mean ${mean.toFixed(0)}, ` +

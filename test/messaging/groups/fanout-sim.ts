@@ -18,7 +18,8 @@ import { prng } from '../../fuzz-prng.js'
  * - One hop = one pairwise messenger message: latency log-normal with the
  *   p50 9 ms / p99 40 ms of our onion path between bridges (bench "onion");
  *   a lost hop (rate `loss`) is sent again by the messenger after its first
- *   retry delay (messaging.retryInitialMs).
+ *   retry delay (messaging.retryInitialMs). Sealing and opening each envelope
+ *   takes the member's CPU for `envelopeCostMs`, one envelope at a time.
  * - `offline` of the members are away all along, clear in every bitmap; they
  *   come back after the last message and fetch the group mailbox.
  * - `drop` of the online members drop out mid-send: each, at a random
@@ -45,6 +46,12 @@ export interface SimOptions {
   seed: number
   /** Sealed group message size (bytes, opaque to fan-out). */
   innerBytes?: number
+  /**
+   * CPU time of sealing or opening one pairwise envelope (bench "envelope"):
+   * a member's sends and receives queue up behind each other, so a sender that
+   * sends to everyone pays it once per member.
+   */
+  envelopeCostMs?: number
   /** Time between two messages of the run (each from a random present member). */
   intervalMs?: number
   config?: Partial<GroupsConfig>
@@ -154,6 +161,8 @@ interface Member {
   /** Back after the run (a dropper drops only once). */
   returned: boolean
   waiting: { from: Uint8Array; bytes: Uint8Array }[]
+  /** Its CPU is taken until then (sealing and opening envelopes). */
+  busyUntil: number
   relayBytes: number
 }
 
@@ -213,6 +222,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
       dropping: false,
       returned: false,
       waiting: [],
+      busyUntil: 0,
       relayBytes: 0,
       node: new FanoutNode({
         self,
@@ -257,7 +267,13 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     const target = members[indexOf.get(hexOf(to, 0, 32))!]!
     const delay = latency() + (uniform() < (options.loss ?? 0) ? retryMs + latency() : 0)
     const sender = addresses[from.index]!
-    events.after(delay, () => arrive(target, sender, packet))
+    events.at(busy(from) + delay, () => arrive(target, sender, packet))
+  }
+
+  /** The member's CPU: each envelope it seals or opens takes envelopeCostMs, one after the other. */
+  function busy(member: Member): number {
+    member.busyUntil = Math.max(events.now, member.busyUntil) + (options.envelopeCostMs ?? 0)
+    return member.busyUntil
   }
 
   function arrive(member: Member, from: Uint8Array, packet: Uint8Array): void {
@@ -267,8 +283,10 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     }
     if (member.role === 'present')
       reachedByTree.add(`${member.index}:${messageIndex.get(hexOf(packet, 66, 82))}`)
-    member.node.receive(from, packet)
-    if (member.dropping) member.away = true
+    events.at(busy(member), () => {
+      member.node.receive(from, packet)
+      if (member.dropping) member.away = true
+    })
   }
 
   const present = members.filter((m) => m.role === 'present')
