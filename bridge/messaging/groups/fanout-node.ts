@@ -165,8 +165,8 @@ export class FanoutNode {
       if (err instanceof FanoutWireError) return this.refuse('malformed', err)
       throw err
     }
-    if (from) this.options.presence.heard(from)
     if (!sameBytes(packet.groupId, this.options.groupId)) return this.refuse('otherGroup')
+    if (from) this.heardMember(from)
     const key = joinKey(hex(packet.origin), hex(packet.messageId))
     if (this.seen.has(key)) return 'duplicate'
     if (!verifyFanoutPacket(packet, this.backend)) return this.refuse('badSignature')
@@ -254,6 +254,11 @@ export class FanoutNode {
     const self = this.indexIn(members, this.options.self.publicKey)
     if (self < 0) throw new FanoutError('FANOUT_NOT_MEMBER', 'this identity is not a member of the group')
     return self
+  }
+
+  /** `from` (authenticated by the messenger) forwarded us a packet: online, if it is a member at all. */
+  private heardMember(from: Uint8Array): void {
+    if (this.indexIn(this.options.membership.current().members, from) >= 0) this.options.presence.heard(from)
   }
 
   /** The position of `address` in a member list, −1 if absent; one index per list object. */

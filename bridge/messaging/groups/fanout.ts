@@ -42,7 +42,7 @@ export interface FanoutPlan {
   width: number
   /** layers[0] = [origin]; then the members of each layer, in shuffled order. */
   layers: number[][]
-  /** children[i]: the members member i sends to (empty for leaves, offline members and the origin's bit-unset peers). */
+  /** children[i]: the members member i sends to (empty for the last layer and for members outside the plan). */
   children: number[][]
   /** upstream[i]: the members member i receives from in the plan. */
   upstream: number[][]
