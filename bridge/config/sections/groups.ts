@@ -17,7 +17,7 @@ export const groupsSection = z
     directMax: z.number().int().min(1).max(65_535).default(20),
     /** Above that, each relaying member covers about this many members of the next layer (the tree's growth). */
     fanout: z.number().int().min(2).max(127).default(10),
-    /** Copies one member sends for one message, at most; the sender widens the tree up to (this − 1) / 2 to save a layer. */
+    /** Copies one member forwards along the plan for one message, at most; the sender widens the tree up to (this − 1) / 2. */
     maxOutDegree: z.number().int().min(5).max(255).default(32),
     /** Largest fan-out packet sent or accepted (header, online bitmap, sealed group message, signature). */
     maxPacketBytes: z
@@ -36,6 +36,12 @@ export const groupsSection = z
       .int()
       .min(SECOND)
       .default(2 * MINUTE),
+    /** An upstream member whose copy has not come this long after the first is stood in for by two of its children. */
+    repairAfterMs: z
+      .number()
+      .int()
+      .min(100)
+      .default(5 * SECOND),
     /** A member heard from within this time counts as online in the sender's bitmap. */
     presenceTimeoutMs: z
       .number()

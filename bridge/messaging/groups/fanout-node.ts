@@ -14,7 +14,7 @@ import {
 } from '../../wire/group-fanout.js'
 import { RecentIds } from '../recent-ids.js'
 import { hex, joinKey } from '../tables.js'
-import { childrenOf, chooseWidth, isOnline, onlineBitmap } from './fanout.js'
+import { childrenOf, chooseWidth, type FanoutHeader, isOnline, onlineBitmap, upstreamOf } from './fanout.js'
 import type { GroupPresence } from './presence.js'
 
 /** The little of the group state fan-out needs (the group protocol owns the rest). */
@@ -59,6 +59,8 @@ export interface FanoutNodeOptions extends FanoutPorts {
   now?: () => number
   random?: (n: number) => Uint8Array
   backend?: CryptoBackend
+  /** Runs `fn` after `ms`; default setTimeout (unref'd). */
+  setTimer?: (ms: number, fn: () => void) => void
 }
 
 /** What receive() did with a packet. */
@@ -87,6 +89,16 @@ export class FanoutError extends ParanoimError {
   }
 }
 
+/** A packet received over the tree, waiting to see whether each upstream member sends its copy too. */
+interface Watch {
+  header: FanoutHeader
+  members: readonly Uint8Array[]
+  bytes: Uint8Array
+  self: number
+  upstream: number[]
+  heard: Set<number>
+}
+
 interface Held {
   bytes: Uint8Array
   from: Uint8Array | undefined
@@ -107,6 +119,11 @@ export class FanoutNode {
   private readonly seen: RecentIds
   private readonly held: Held[] = []
   private readonly indexes = new WeakMap<readonly Uint8Array[], Map<string, number>>()
+  private readonly watching = new Map<string, Watch>()
+  private readonly setTimer: (ms: number, fn: () => void) => void
+  private stopped = false
+  /** Times this member stood in for a silent upstream member (see repair). */
+  repairs = 0
   private readonly now: () => number
   private readonly random: (n: number) => Uint8Array
   private readonly backend: CryptoBackend
@@ -116,6 +133,13 @@ export class FanoutNode {
     this.now = options.now ?? Date.now
     this.random = options.random ?? ((n) => new Uint8Array(randomBytes(n)))
     this.backend = options.backend ?? nativeBackend
+    this.setTimer = options.setTimer ?? ((ms, fn) => setTimeout(fn, ms).unref())
+  }
+
+  /** Drops pending repairs; receive and publish still work (for a restart, make a new node). */
+  stop(): void {
+    this.stopped = true
+    this.watching.clear()
   }
 
   /**
@@ -168,7 +192,11 @@ export class FanoutNode {
     if (!sameBytes(packet.groupId, this.options.groupId)) return this.refuse('otherGroup')
     if (from) this.heardMember(from)
     const key = joinKey(hex(packet.origin), hex(packet.messageId))
-    if (this.seen.has(key)) return 'duplicate'
+    if (this.seen.has(key)) {
+      const watch = this.watching.get(key)
+      if (watch && from) watch.heard.add(this.indexIn(watch.members, from))
+      return 'duplicate'
+    }
     if (!verifyFanoutPacket(packet, this.backend)) return this.refuse('badSignature')
     const members = this.options.membership.members(packet.stateVersion)
     if (!members) return this.hold(packet, from)
@@ -185,7 +213,11 @@ export class FanoutNode {
       inner: packet.inner,
       via: from ? 'tree' : 'mailbox',
     })
-    if (from && fresh) this.forward(packet, members, origin)
+    if (from && fresh) {
+      const header = { ...packet, seed: packet.messageId, origin }
+      this.forward(header, members, packet.bytes)
+      this.watch(key, header, members, packet.bytes, from)
+    }
     return 'delivered'
   }
 
@@ -200,10 +232,10 @@ export class FanoutNode {
     for (const { bytes, from } of this.held.splice(0)) this.receive(from, bytes)
   }
 
-  private forward(packet: FanoutPacket, members: readonly Uint8Array[], origin: number): void {
+  private forward(header: FanoutHeader, members: readonly Uint8Array[], bytes: Uint8Array): void {
     const self = this.indexIn(members, this.options.self.publicKey)
     if (self < 0) return
-    const children = childrenOf({ ...packet, seed: packet.messageId, origin }, self)
+    const children = childrenOf(header, self)
     if (children.length > this.options.config.maxOutDegree) {
       this.options.log.debug(
         { children: children.length },
@@ -211,7 +243,45 @@ export class FanoutNode {
       )
       return
     }
-    for (const child of children) this.hop(members[child]!, packet.bytes)
+    for (const child of children) this.hop(members[child]!, bytes)
+  }
+
+  /** After the first copy over the tree: wait repairAfterMs for the other upstream members' copies. */
+  private watch(
+    key: string,
+    header: FanoutHeader,
+    members: readonly Uint8Array[],
+    bytes: Uint8Array,
+    from: Uint8Array,
+  ): void {
+    const self = this.indexIn(members, this.options.self.publicKey)
+    if (self < 0 || this.stopped || this.watching.size >= this.options.config.dedupeWindow) return
+    // The origin does not fall silent on its own message; the relays above us might.
+    const upstream = upstreamOf(header, self).filter((member) => member !== header.origin)
+    const heard = new Set([this.indexIn(members, from)])
+    if (upstream.every((member) => heard.has(member))) return
+    this.watching.set(key, { header, members, bytes, self, upstream, heard })
+    this.setTimer(this.options.config.repairAfterMs, () => this.repair(key))
+  }
+
+  /**
+   * An upstream member sent nothing: it may have dropped out after receiving,
+   * leaving those of its children whose other parent failed too without the
+   * packet. Its first two children (deterministic, so no one else does it)
+   * send it to all its children; the others drop the second copy.
+   */
+  private repair(key: string): void {
+    const watch = this.watching.get(key)
+    this.watching.delete(key)
+    if (!watch || this.stopped) return
+    for (const silent of watch.upstream) {
+      if (watch.heard.has(silent)) continue
+      const children = childrenOf(watch.header, silent)
+      if (!children.slice(0, 2).includes(watch.self)) continue
+      this.repairs++
+      for (const child of children)
+        if (child !== watch.self && !watch.heard.has(child)) this.hop(watch.members[child]!, watch.bytes)
+    }
   }
 
   private originate(

@@ -188,6 +188,27 @@ export function fanoutPlan(header: FanoutHeader): FanoutPlan {
   return { width, layers, children, upstream }
 }
 
+/** Where a tree member sits: its layer's start and full size in the shuffled order, its own offset, the layer's actual size. */
+interface Place {
+  order: number[]
+  start: number
+  size: number
+  own: number
+  layerSize: number
+}
+
+function place(order: number[], width: number, member: number): Place | undefined {
+  const at = order.indexOf(member)
+  if (width === 0 || at < 0) return undefined
+  let start = 0
+  let size = width
+  while (at >= start + size) {
+    start += size
+    size *= width
+  }
+  return { order, start, size, own: at - start, layerSize: Math.min(size, order.length - start) }
+}
+
 /**
  * fanoutPlan(header).children[member], in the same order, without building
  * the whole plan: the shuffle, then only this member's ring neighbour and
@@ -195,23 +216,27 @@ export function fanoutPlan(header: FanoutHeader): FanoutPlan {
  */
 export function childrenOf(header: FanoutHeader, member: number): number[] {
   checkHeader(header)
-  const { width } = header
   const order = shuffledOnline(header)
-  if (member === header.origin) return width === 0 ? order : order.slice(0, width)
-  const at = order.indexOf(member)
-  if (width === 0 || at < 0) return []
-  let start = 0
-  let size = width
-  while (at >= start + size) {
-    start += size
-    size *= width
-  }
-  const own = at - start
-  const layerSize = Math.min(size, order.length - start)
+  if (member === header.origin) return header.width === 0 ? order : order.slice(0, header.width)
+  const at = place(order, header.width, member)
+  if (!at) return []
+  const { start, size, own, layerSize } = at
   const children: number[] = []
   if (start === 0 && layerSize > 1) children.push(order[(own + 1) % layerSize]!)
   const next = start + size
-  for (let j = 0; next + j < order.length && j < size * width; j++)
+  for (let j = 0; next + j < order.length && j < size * header.width; j++)
     if (parentsOf(j, layerSize).includes(own)) children.push(order[next + j]!)
   return children
+}
+
+/** fanoutPlan(header).upstream[member], in the same order: who should send this member the packet. */
+export function upstreamOf(header: FanoutHeader, member: number): number[] {
+  checkHeader(header)
+  const { origin, width } = header
+  if (member === origin || !isOnline(header.online, member) || member >= header.memberCount) return []
+  if (width === 0) return [origin]
+  const { order, start, size, own, layerSize } = place(shuffledOnline(header), width, member)!
+  if (start === 0) return layerSize > 1 ? [origin, order[(own + layerSize - 1) % layerSize]!] : [origin]
+  const above = size / width
+  return parentsOf(own, above).map((p) => order[start - above + p]!)
 }

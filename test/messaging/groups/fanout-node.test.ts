@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import { type GroupsConfig, groupsSection } from '../../../bridge/config/sections/groups.js'
 import { generateIdentity, type Identity } from '../../../bridge/crypto/identity.js'
 import { silentLogger } from '../../../bridge/log.js'
+import { fanoutPlan } from '../../../bridge/messaging/groups/fanout.js'
 import {
   FanoutError,
   FanoutNode,
@@ -10,7 +11,7 @@ import {
   type GroupMembership,
 } from '../../../bridge/messaging/groups/fanout-node.js'
 import { GroupPresence } from '../../../bridge/messaging/groups/presence.js'
-import { signFanoutPacket } from '../../../bridge/wire/group-fanout.js'
+import { decodeFanoutPacket, signFanoutPacket } from '../../../bridge/wire/group-fanout.js'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const text = (s: string) => new TextEncoder().encode(s)
@@ -41,6 +42,7 @@ function group(n: number, options: { config?: Partial<GroupsConfig>; offline?: n
   const deliveries = identities.map(() => [] as GroupDelivery[])
   const deposits: Uint8Array[] = []
   const asked: number[] = []
+  const timers: (() => void)[] = []
   let clock = 1_800_000_000_000
   const index = new Map(identities.map((id, i) => [hex(id.publicKey), i]))
   const makeNode = (i: number, overrides: Partial<GroupsConfig> = options.config ?? {}) => {
@@ -65,17 +67,23 @@ function group(n: number, options: { config?: Partial<GroupsConfig>; offline?: n
       },
       fetchMailbox: async () => deposits,
       requestState: (version) => asked.push(version),
+      setTimer: (_ms, fn) => timers.push(fn),
     })
   }
   const nodes = identities.map((_, i) => makeNode(i))
-  const flush = () => {
+  /** Delivers the queued hops, except those from `silent` members (they receive but do not forward). */
+  const flush = (silent: ReadonlySet<number> = new Set()) => {
     const sent: Hop[] = []
     while (queue.length > 0) {
       const hop = queue.shift()!
+      if (silent.has(index.get(hex(hop.from))!)) continue
       sent.push(hop)
       nodes[index.get(hex(hop.to))!]!.receive(hop.from, hop.bytes)
     }
     return sent
+  }
+  const fireTimers = () => {
+    for (const fn of timers.splice(0)) fn()
   }
   return {
     identities,
@@ -87,6 +95,7 @@ function group(n: number, options: { config?: Partial<GroupsConfig>; offline?: n
     deposits,
     asked,
     flush,
+    fireTimers,
     advance: (ms: number) => {
       clock += ms
     },
@@ -136,14 +145,26 @@ describe('FanoutNode', () => {
 
   it('a member that stops forwarding cuts nobody off', () => {
     const g = group(60)
-    const silent = g.identities[13]!.publicKey
     g.nodes[0]!.publish(text('despite you'))
-    while (g.queue.length > 0) {
-      const hop = g.queue.shift()!
-      if (hex(hop.from) === hex(silent)) continue
-      g.nodes[g.identities.findIndex((id) => hex(id.publicKey) === hex(hop.to))]!.receive(hop.from, hop.bytes)
-    }
+    g.flush(new Set([13]))
     for (let i = 1; i < 60; i++) assert.equal(g.deliveries[i]!.length, 1, `member ${i}`)
+  })
+
+  it('two silent parents: the first two children of a silent member stand in for it after repairAfterMs', () => {
+    const g = group(60)
+    const { packet } = g.nodes[0]!.publish(text('repaired'))
+    const header = decodeFanoutPacket(packet, 65536)
+    const plan = fanoutPlan({ ...header, seed: header.messageId, origin: 0 })
+    const cut = plan.layers[2]![0]!
+    const silent = new Set(plan.upstream[cut])
+    g.flush(silent)
+    assert.equal(g.deliveries[cut]!.length, 0, 'both its parents were silent')
+    g.fireTimers()
+    g.flush(silent)
+    assert.equal(g.deliveries[cut]!.length, 1)
+    for (let i = 1; i < 60; i++) assert.equal(g.deliveries[i]!.length, 1, `member ${i}`)
+    const standIns = g.nodes.filter((node) => node.repairs > 0).length
+    assert.ok(standIns >= 1 && standIns <= 4, `${standIns} members stood in (two per silent parent at most)`)
   })
 
   it('refuses malformed, foreign, forged and outsider packets, and hands up nothing', () => {

@@ -31,14 +31,17 @@ it('1,000 members, 20 % offline, 5 % dropping mid-send: everyone gets every mess
 
   // Online, offline and dropped members alike: each message handed up exactly once (the origin: never).
   assert.deepEqual(result.wrong, [], `FANOUT_SEED=${seed}`)
-  // Dropped members' children still got it through their other upstream member: a member the tree
-  // missed had BOTH its upstream members fail; and such misses are rare (the mailbox sync repaired them).
+  // Dropped members' children still got it through their other upstream member (or a stand-in for a
+  // silent one): a member no hop reached had BOTH its upstream members fail; such misses are rare, and
+  // the mailbox sync delivered them.
   assert.deepEqual(result.unexplained, [])
   const present = result.latencies.length
-  assert.ok(result.repaired < present * 0.01, `${result.repaired} of ${present} came from the mailbox sync`)
+  assert.ok(result.repaired < present * 0.002, `${result.repaired} of ${present} came from the mailbox sync`)
+  assert.ok(result.standIns > 0, 'silent upstream members were stood in for')
 
-  // Bytes: no member relays more than maxOutDegree copies of one message; about two copies per member.
-  assert.ok(result.maxRelayBytesPerMessage <= config.maxOutDegree * result.packetBytes)
+  // Bytes: a member forwards at most maxOutDegree copies of one message, plus the children of at most
+  // two silent upstream members it stands in for; about two copies per member on average.
+  assert.ok(result.maxRelayBytesPerMessage <= 3 * config.maxOutDegree * result.packetBytes)
   const perMessage = result.relayBytes.map((b) => b / 6)
   const mean = perMessage.reduce((a, b) => a + b, 0) / perMessage.length
   assert.ok(mean < 2.2 * result.packetBytes, `mean relay bytes per member per message ${mean}`)
@@ -52,6 +55,7 @@ it('1,000 members, 20 % offline, 5 % dropping mid-send: everyone gets every mess
     `fan-out sim: ${result.online} online (${result.dropped} dropping), ${result.offline} offline, ` +
       `packet ${result.packetBytes} B; relay bytes per member per message mean ${mean.toFixed(0)}, ` +
       `max ${Math.max(...perMessage).toFixed(0)}; origin ${result.originBytes[0]} B; ` +
-      `delivery p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms; ${result.repaired} repaired from the mailbox`,
+      `delivery p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms; ${result.standIns} stand-ins; ` +
+      `${result.repaired} from the mailbox sync`,
   )
 })

@@ -27,8 +27,10 @@ import { prng } from '../../fuzz-prng.js'
  *   is gone; everyone still counts it online (their presence view is stale).
  *   Hops to it wait in its own mailbox (as the messenger's would); it comes
  *   back with the offline members, takes those and the group mailbox.
- * - Every present member fetches the group mailbox every groups.syncIntervalMs
- *   (random phase): that repairs what the tree missed.
+ * - A member whose upstream member stays silent stands in for it after
+ *   groups.repairAfterMs (the node's own timer, on the virtual clock); every
+ *   present member also fetches the group mailbox every groups.syncIntervalMs
+ *   (random phase): that catches what is still missing.
  * - The group mailbox: a deposit is readable after one onion trip; a fetch
  *   takes one round trip.
  */
@@ -68,6 +70,8 @@ export interface SimResult {
   latencies: number[]
   /** Deliveries to present members that no tree hop brought: the group mailbox sync repaired them. */
   repaired: number
+  /** Times a member stood in for a silent upstream member (groups.repairAfterMs). */
+  standIns: number
   /** Tree misses NOT explained by both upstream members having failed (dropped, or missed themselves); must be empty. */
   unexplained: string[]
   /** Per member: bytes sent relaying for others over the whole run. */
@@ -250,6 +254,8 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
         fetchMailbox: async () =>
           mailbox.filter((item) => item.readableAt <= events.now).map((i) => i.packet),
         requestState: () => {},
+        // A member that is gone runs no timers.
+        setTimer: (ms, fn) => events.after(ms, () => member.away || fn()),
       }),
     }
     return member
@@ -366,6 +372,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     latencies,
     repaired: missed.reduce((sum, set) => sum + set.size, 0),
     unexplained,
+    standIns: members.reduce((sum, m) => sum + m.node.repairs, 0),
     relayBytes: members.map((m) => m.relayBytes),
     originBytes,
     maxRelayBytesPerMessage: Math.max(0, ...relayPerMessage.values()),

@@ -10,6 +10,7 @@ import {
   isOnline,
   onlineBitmap,
   seededRandom,
+  upstreamOf,
 } from '../../../bridge/messaging/groups/fanout.js'
 
 const LIMITS = { directMax: 20, fanout: 10, maxOutDegree: 32 }
@@ -168,12 +169,14 @@ describe('fan-out plan (docs/group-fanout.md "The tree")', () => {
     )
   })
 
-  it('childrenOf gives each member exactly its children of the whole plan, in order', () => {
+  it('childrenOf and upstreamOf give each member exactly its part of the whole plan, in order', () => {
     fc.assert(
       fc.property(headers({ anyWidth: true }), (header) => {
         const plan = fanoutPlan(header)
-        for (let i = 0; i < header.memberCount; i++)
-          assert.deepEqual(childrenOf(header, i), plan.children[i], `member ${i}`)
+        for (let i = 0; i < header.memberCount; i++) {
+          assert.deepEqual(childrenOf(header, i), plan.children[i], `children of member ${i}`)
+          assert.deepEqual(upstreamOf(header, i), plan.upstream[i], `upstream of member ${i}`)
+        }
       }),
       { numRuns: 60 },
     )
