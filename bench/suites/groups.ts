@@ -90,6 +90,7 @@ const suite: BenchSuite = {
           value: ours.repaired,
           unit: 'deliveries',
         },
+        { metric: `${p}: stand-ins for silent upstream members`, value: tree.standIns, unit: 'stand-ins' },
       )
       rows.push({ metric: `${p}: packet size`, value: tree.packetBytes, unit: 'B' })
     }

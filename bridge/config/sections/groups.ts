@@ -42,6 +42,8 @@ export const groupsSection = z
       .int()
       .min(100)
       .default(5 * SECOND),
+    /** Packets kept for a possible stand-in at once (each for repairAfterMs); more are forwarded without. */
+    watchedPackets: z.number().int().min(0).max(100_000).default(256),
     /** A member heard from within this time counts as online in the sender's bitmap. */
     presenceTimeoutMs: z
       .number()

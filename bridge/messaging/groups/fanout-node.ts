@@ -122,8 +122,7 @@ export class FanoutNode {
   private readonly watching = new Map<string, Watch>()
   private readonly setTimer: (ms: number, fn: () => void) => void
   private stopped = false
-  /** Times this member stood in for a silent upstream member (see repair). */
-  repairs = 0
+  private standIns = 0
   private readonly now: () => number
   private readonly random: (n: number) => Uint8Array
   private readonly backend: CryptoBackend
@@ -134,6 +133,11 @@ export class FanoutNode {
     this.random = options.random ?? ((n) => new Uint8Array(randomBytes(n)))
     this.backend = options.backend ?? nativeBackend
     this.setTimer = options.setTimer ?? ((ms, fn) => setTimeout(fn, ms).unref())
+  }
+
+  /** Times this member stood in for a silent upstream member (see repair). */
+  get repairs(): number {
+    return this.standIns
   }
 
   /** Drops pending repairs; receive and publish still work (for a restart, make a new node). */
@@ -205,14 +209,7 @@ export class FanoutNode {
     this.seen.add(key)
     const fresh = Math.abs(this.now() - packet.timestamp) <= this.options.config.forwardWindowMs
     if (fresh) this.options.presence.heard(packet.origin)
-    this.options.deliver({
-      origin: packet.origin,
-      messageId: packet.messageId,
-      timestamp: packet.timestamp,
-      stateVersion: packet.stateVersion,
-      inner: packet.inner,
-      via: from ? 'tree' : 'mailbox',
-    })
+    this.handUp(packet, from ? 'tree' : 'mailbox')
     if (from && fresh) {
       const header = { ...packet, seed: packet.messageId, origin }
       this.forward(header, members, packet.bytes)
@@ -230,6 +227,16 @@ export class FanoutNode {
   /** A state version arrived: takes in the packets held for it again. */
   retryHeld(): void {
     for (const { bytes, from } of this.held.splice(0)) this.receive(from, bytes)
+  }
+
+  /** A failing session above must not stop the forwarding: logged, and the packet stays seen. */
+  private handUp(packet: FanoutPacket, via: GroupDelivery['via']): void {
+    const { origin, messageId, timestamp, stateVersion, inner } = packet
+    try {
+      this.options.deliver({ origin, messageId, timestamp, stateVersion, inner, via })
+    } catch (err) {
+      this.options.log.warn({ err }, 'a group message could not be handed up')
+    }
   }
 
   private forward(header: FanoutHeader, members: readonly Uint8Array[], bytes: Uint8Array): void {
@@ -255,7 +262,7 @@ export class FanoutNode {
     from: Uint8Array,
   ): void {
     const self = this.indexIn(members, this.options.self.publicKey)
-    if (self < 0 || this.stopped || this.watching.size >= this.options.config.dedupeWindow) return
+    if (self < 0 || this.stopped || this.watching.size >= this.options.config.watchedPackets) return
     // The origin does not fall silent on its own message; the relays above us might.
     const upstream = upstreamOf(header, self).filter((member) => member !== header.origin)
     const heard = new Set([this.indexIn(members, from)])
@@ -278,7 +285,7 @@ export class FanoutNode {
       if (watch.heard.has(silent)) continue
       const children = childrenOf(watch.header, silent)
       if (!children.slice(0, 2).includes(watch.self)) continue
-      this.repairs++
+      this.standIns++
       for (const child of children)
         if (child !== watch.self && !watch.heard.has(child)) this.hop(watch.members[child]!, watch.bytes)
     }
