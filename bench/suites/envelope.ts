@@ -10,9 +10,9 @@ import { type BenchRow, type BenchSuite, opsPerSecond } from '../harness.js'
 /**
  * End-to-end envelopes of a full frame, in the forward-secret mode (both sides
  * already exchanged an envelope, so every seal mixes in the peer's prekey):
- * native backend, with noble as the reference.
+ * native backend, with noble as the reference. The groups bench charges
+ * these rates as the CPU cost of a hop.
  */
-/** Seals and opens per second of a full-frame envelope (also the CPU cost the groups bench charges per hop). */
 export async function envelopeRates(backend: CryptoBackend): Promise<{ seal: number; open: number }> {
   const config = defaultConfig().messaging
   const alice = identityFromSeed(new Uint8Array(32).fill(1), backend)
