@@ -10,9 +10,10 @@ import { type BenchRow, type BenchSuite, opsPerSecond } from '../harness.js'
 /**
  * End-to-end envelopes of a full frame, in the forward-secret mode (both sides
  * already exchanged an envelope, so every seal mixes in the peer's prekey):
- * native backend, with noble as the reference.
+ * native backend, with noble as the reference. The groups bench charges
+ * these rates as the CPU cost of a hop.
  */
-async function measure(backend: CryptoBackend): Promise<{ seal: number; open: number }> {
+export async function envelopeRates(backend: CryptoBackend): Promise<{ seal: number; open: number }> {
   const config = defaultConfig().messaging
   const alice = identityFromSeed(new Uint8Array(32).fill(1), backend)
   const bob = identityFromSeed(new Uint8Array(32).fill(2), backend)
@@ -31,8 +32,8 @@ async function measure(backend: CryptoBackend): Promise<{ seal: number; open: nu
 const suite: BenchSuite = {
   name: 'envelope',
   async run(): Promise<BenchRow[]> {
-    const native = await measure(nativeBackend)
-    const noble = await measure(nobleBackend)
+    const native = await envelopeRates(nativeBackend)
+    const noble = await envelopeRates(nobleBackend)
     return [
       {
         metric: 'seal',

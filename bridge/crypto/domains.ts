@@ -63,6 +63,8 @@ export const DOMAIN = {
   groupMailboxItem: 'paranoim/v1/group-mailbox-item',
   /** messaging/groups/group-key.ts: HKDF info of the key wrapping a group's seed under an owner's identity seed. */
   groupSeedWrap: 'paranoim/v1/group-seed-wrap',
+  /** wire/group-fanout.ts: the origin's signature over a group fan-out packet (every byte before it). */
+  groupFanout: 'paranoim/v1/group-fanout',
   /** service/login-unlock.ts: HKDF info of the key that wraps an identity's seed under its SCRAM ClientKey. */
   xmppUnlock: 'paranoim/v1/xmpp-unlock',
 } as const

@@ -4,6 +4,10 @@ export class RecentIds {
 
   constructor(private readonly capacity: number) {}
 
+  has(key: string): boolean {
+    return this.keys.has(key)
+  }
+
   /** Adds `key`; false when it was already there. */
   add(key: string): boolean {
     if (this.keys.has(key)) return false

@@ -4,10 +4,15 @@ const SECOND = 1000
 const MINUTE = 60 * SECOND
 const HOUR = 60 * MINUTE
 const DAY = 24 * HOUR
+const KIB = 1024
 
 /**
- * Group chats (docs/groups.md): the limits of the group protocol
- * (messaging/groups/). Times are milliseconds.
+ * Group chats (docs/groups.md, docs/group-fanout.md): the limits of the group
+ * protocol (state, epoch keys, dedupe), and how a group message spreads among
+ * the members and what a member keeps to forward it once. Times are
+ * milliseconds. The tree's shape is chosen by the sender and carried in the
+ * packet, so the fan-out keys need not match between members: a member only
+ * refuses to forward more copies than its own `maxOutDegree`.
  */
 export const groupsSection = z
   .strictObject({
@@ -44,6 +49,55 @@ export const groupsSection = z
       .default(2 * SECOND),
     /** Key packages held per group for a state not yet received. */
     pendingKeyPackages: z.number().int().min(1).max(1024).default(16),
+    // Fan-out (messaging/groups/fanout*.ts)
+
+    /** With at most this many other members online, the sender sends to each itself (no relaying). */
+    directMax: z.number().int().min(1).max(65_535).default(20),
+    /** Above that, each relaying member covers about this many members of the next layer (the tree's growth). */
+    fanout: z.number().int().min(2).max(127).default(10),
+    /** Copies one member forwards along the plan for one message, at most; the sender widens the tree up to (this − 1) / 2. */
+    maxOutDegree: z.number().int().min(5).max(255).default(32),
+    /** Largest fan-out packet sent or accepted (header, online bitmap, sealed group message, signature). */
+    maxPacketBytes: z
+      .number()
+      .int()
+      .min(1 * KIB)
+      .max(1024 * KIB)
+      .default(64 * KIB),
+    /** (origin, message id) pairs remembered in memory to drop the second copy; the group session dedupes durably. */
+    relayDedupeIds: z.number().int().min(100).max(1_000_000).default(10_000),
+    /** Packets held while their state version is unknown (asked for); the oldest go first. */
+    heldPackets: z.number().int().min(0).max(10_000).default(64),
+    /** A packet older than this (origin's timestamp) is still shown but no longer forwarded: the mailbox has it. */
+    forwardWindowMs: z
+      .number()
+      .int()
+      .min(SECOND)
+      .default(2 * MINUTE),
+    /** An upstream member whose copy has not come this long after the first is stood in for by two of its children. */
+    repairAfterMs: z
+      .number()
+      .int()
+      .min(100)
+      .default(5 * SECOND),
+    /** Packets kept for a possible stand-in at once (each for repairAfterMs); more are forwarded without. */
+    watchedPackets: z.number().int().min(0).max(100_000).default(256),
+    /** A member heard from within this time counts as online in the sender's bitmap. */
+    presenceTimeoutMs: z
+      .number()
+      .int()
+      .min(SECOND)
+      .default(15 * MINUTE),
+    /** An online member fetches the group mailbox this often, to pick up what the tree missed. */
+    syncIntervalMs: z
+      .number()
+      .int()
+      .min(SECOND)
+      .default(5 * MINUTE),
+  })
+  .refine((groups) => groups.maxOutDegree >= 2 * groups.fanout + 1, {
+    message:
+      'maxOutDegree must be at least 2 × fanout + 1 (two parents per member, plus the first layer ring)',
   })
   .prefault({})
 
