@@ -5,7 +5,7 @@ import { signWithDomain, verifyWithDomain } from '../crypto/sign.js'
 import { ParanoimError } from '../errors.js'
 
 /**
- * A group fan-out packet (docs/group-fanout.md "Packet"): one group message
+ * A group fan-out packet (docs/protocol.md "Groups" → "Fan-out packets"): one group message
  * as it travels from member to member, as the body of a pairwise message.
  * Relays forward the same bytes, so the origin's signature covers all of it.
  *

@@ -14,7 +14,7 @@ import {
   verifyFanoutPacket,
 } from '../../../bridge/wire/group-fanout.js'
 
-const doc = readFileSync(new URL('../../../docs/group-fanout.md', import.meta.url), 'utf8')
+const doc = readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8')
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const MAX = 65536
 const origin = identityFromSeed(
@@ -45,16 +45,19 @@ function fanoutError(code: string) {
   return (err: unknown) => err instanceof FanoutWireError && err.code === code
 }
 
-describe('docs/group-fanout.md "Packet" vector', () => {
+describe('docs/protocol.md "Fan-out packets" vector', () => {
   const packet = signFanoutPacket(fields, origin)
 
   it('is the packet the code signs, byte for byte (both backends)', () => {
-    assert.equal(docHex('Packet vector'), hex(packet))
+    assert.equal(docHex('Fan-out packet vector'), hex(packet))
     assert.deepEqual(signFanoutPacket(fields, origin, nobleBackend), packet)
   })
 
   it('decodes to its fields and verifies', () => {
-    const decoded = decodeFanoutPacket(new Uint8Array(Buffer.from(docHex('Packet vector'), 'hex')), MAX)
+    const decoded = decodeFanoutPacket(
+      new Uint8Array(Buffer.from(docHex('Fan-out packet vector'), 'hex')),
+      MAX,
+    )
     assert.ok(verifyFanoutPacket(decoded))
     assert.ok(verifyFanoutPacket(decoded, nobleBackend))
     const { width, groupId, messageId, timestamp, stateVersion, memberCount, online, inner } = decoded
