@@ -48,6 +48,29 @@ function compareDistance(target: Uint8Array, a: Uint8Array, b: Uint8Array): numb
   return 0
 }
 
+/** A node as holder selection sees it: its directory id and its DHT node id. */
+export interface PlacedNode {
+  id: string
+  dhtId: Uint8Array
+}
+
+/** The `k` of `nodes` whose DHT ids are closest to `mailboxId` by XOR (closest first). */
+export function closestTo<T extends PlacedNode>(mailboxId: Uint8Array, nodes: readonly T[], k: number): T[] {
+  return [...nodes].sort((a, b) => compareDistance(mailboxId, a.dhtId, b.dhtId)).slice(0, k)
+}
+
+/** Every relay of the directory whose descriptor is still valid, with its DHT node id. */
+export function placedRelays(
+  directory: RelayDirectory,
+  now: number,
+  backend: CryptoBackend = defaultBackend,
+): (PlacedNode & { entry: RelayEntry })[] {
+  return directory
+    .list()
+    .filter((entry) => entry.descriptor.expiresAt > now)
+    .map((entry) => ({ id: entry.id, dhtId: dhtNodeId(entry.descriptor.nodeKey, backend), entry }))
+}
+
 /**
  * The `k` relays of the directory closest to `mailboxId` (closest first).
  * Only expiry filters them, not local reputation: the sender's and the
@@ -60,13 +83,7 @@ export function mailboxHolders(
   now: number,
   backend: CryptoBackend = defaultBackend,
 ): RelayEntry[] {
-  return directory
-    .list()
-    .filter((entry) => entry.descriptor.expiresAt > now)
-    .map((entry) => ({ entry, id: dhtNodeId(entry.descriptor.nodeKey, backend) }))
-    .sort((a, b) => compareDistance(mailboxId, a.id, b.id))
-    .slice(0, k)
-    .map(({ entry }) => entry)
+  return closestTo(mailboxId, placedRelays(directory, now, backend), k).map(({ entry }) => entry)
 }
 
 /**
