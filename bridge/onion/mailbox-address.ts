@@ -56,7 +56,17 @@ export interface PlacedNode {
 
 /** The `k` of `nodes` whose DHT ids are closest to `mailboxId` by XOR (closest first). */
 export function closestTo<T extends PlacedNode>(mailboxId: Uint8Array, nodes: readonly T[], k: number): T[] {
-  return [...nodes].sort((a, b) => compareDistance(mailboxId, a.dhtId, b.dhtId)).slice(0, k)
+  // k is small (holders + 2): keep the best k in order rather than sort them all.
+  const best: T[] = []
+  for (const node of nodes) {
+    let at = best.length
+    while (at > 0 && compareDistance(mailboxId, node.dhtId, best[at - 1]!.dhtId) < 0) at--
+    if (at < k) {
+      best.splice(at, 0, node)
+      if (best.length > k) best.pop()
+    }
+  }
+  return best
 }
 
 /** Every relay of the directory whose descriptor is still valid, with its DHT node id. */
