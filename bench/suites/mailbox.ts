@@ -154,7 +154,7 @@ async function churn(): Promise<BenchRow[]> {
       nodes: 200,
       churnPerHour,
       mailboxes: 20,
-      itemsPerMailbox: 5,
+      itemsPerMailbox: 2,
       days: 14,
       checkpoints,
       seed: 7,

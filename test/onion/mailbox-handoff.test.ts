@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
+import { type MailboxConfig, mailboxSection } from '../../bridge/config/sections/mailbox.js'
+import { mintStamp } from '../../bridge/crypto/stamp.js'
+import { silentLogger } from '../../bridge/log.js'
 import { closestTo, type PlacedNode } from '../../bridge/onion/mailbox-address.js'
-import { type PlanItem, planHandoff } from '../../bridge/onion/mailbox-handoff.js'
+import { MailboxHandoff, type PlanItem, planHandoff } from '../../bridge/onion/mailbox-handoff.js'
+import { MailboxHolder } from '../../bridge/onion/mailbox-holder.js'
+import { openMemoryStore } from '../../bridge/store/index.js'
+import { MAILBOX_STATUS_NAMES, type MailboxStatusName } from '../../bridge/wire/mailbox.js'
+import { waitUntil } from '../dht/helpers.js'
 
 const K = 5
 const node = (id: string): PlacedNode => ({ id, dhtId: randomBytes(20) })
@@ -117,5 +124,123 @@ describe('planHandoff: which held items go to whom', () => {
       plan.pushes.map((p) => p.item.key),
       ['a', 'a', 'a', 'a', 'a', 'b', 'b'],
     )
+  })
+})
+
+describe('MailboxHandoff rounds (holders on memory stores, deposits handed straight to the target holder)', () => {
+  const config: MailboxConfig = { ...mailboxSection.parse({}), stampDifficulty: 0, handoffPushesPerRound: 7 }
+  const expiry = Math.floor(Date.now() / 1000) + 3600
+
+  async function network(count: number, overrides: Partial<MailboxConfig> = {}) {
+    const settings = { ...config, ...overrides }
+    const holders = new Map<string, MailboxHolder>()
+    const placedNodes = Array.from({ length: count }, (_, i) => node(`h${i}`))
+    for (const n of placedNodes)
+      holders.set(n.id, new MailboxHolder({ store: await openMemoryStore(), config, log: silentLogger }))
+    const order = closestTo(mailboxId, placedNodes, count)
+    const down = new Set<string>()
+    const answers = new Map<string, MailboxStatusName>()
+    const sent: string[] = []
+    let relays = order.slice(0, count)
+    const handoffOf = (self: PlacedNode) =>
+      new MailboxHandoff({
+        holder: holders.get(self.id)!,
+        self,
+        relays: () => relays.filter((r) => r.id !== self.id),
+        transport: {
+          async push(target, deposit) {
+            sent.push(target)
+            if (down.has(target)) return 'failed'
+            const forced = answers.get(target)
+            if (forced) return forced
+            return MAILBOX_STATUS_NAMES.get((await holders.get(target)!.deposit(deposit)).status)!
+          },
+        },
+        config: settings,
+        log: silentLogger,
+      })
+    const deposit = async (to: PlacedNode[], items: number) => {
+      for (let i = 0; i < items; i++) {
+        const item = new Uint8Array(randomBytes(100))
+        const stamp = mintStamp({ mailboxId, item, expiry }, 0)
+        for (const n of to) await holders.get(n.id)!.deposit({ mailboxId, item, expiry, stamp })
+      }
+    }
+    return {
+      order,
+      down,
+      answers,
+      sent,
+      handoffOf,
+      deposit,
+      count: async (n: PlacedNode) => (await holders.get(n.id)!.counts()).items,
+      setRelays: (list: PlacedNode[]) => {
+        relays = list
+      },
+    }
+  }
+
+  it('pushes each item once to a relay that became responsible, within the per-round budget', async () => {
+    const net = await network(8)
+    const [newcomer, ...rest] = net.order
+    // Deposited with ranks 1..5 while rank 0 was not yet listed.
+    net.setRelays(rest)
+    await net.deposit(rest.slice(0, K), 10)
+    const holder = net.handoffOf(rest[0]!)
+    await holder.round()
+    assert.equal(holder.counts().pushed, 0, 'first sight: the other holders got it from the depositor')
+    net.setRelays(net.order)
+    await holder.round()
+    assert.equal(holder.counts().pushed, 7, 'the budget')
+    await holder.round()
+    assert.equal(holder.counts().pushed, 10)
+    assert.equal(await net.count(newcomer!), 10)
+    await holder.round()
+    assert.equal(net.sent.length, 10, 'nothing sent twice')
+  })
+
+  it('retries a target that did not answer, never one that refused, and keeps what a responsible relay lacks', async () => {
+    const net = await network(9, { handoffPushesPerRound: 100 })
+    const outsider = net.order[K + 1]!
+    await net.deposit([outsider], 2)
+    const handoff = net.handoffOf(outsider)
+    net.down.add(net.order[0]!.id)
+    net.answers.set(net.order[1]!.id, 'overQuota')
+    await handoff.round()
+    assert.deepEqual(handoff.counts(), { rounds: 1, pushed: 6, refused: 2, failed: 1, released: 0 })
+    net.down.clear()
+    await handoff.round()
+    assert.equal(handoff.counts().pushed, 8, 'the silent relay got both in the next round')
+    assert.equal(handoff.counts().refused, 2, 'the refusing one was not asked again')
+    assert.equal(await net.count(outsider), 2, 'kept: one responsible relay lacks the items')
+  })
+
+  it('drops the items once every responsible relay keeps them', async () => {
+    const net = await network(9, { handoffPushesPerRound: 100 })
+    const outsider = net.order[K + 1]!
+    await net.deposit([outsider], 3)
+    const handoff = net.handoffOf(outsider)
+    await handoff.round()
+    await handoff.round()
+    assert.equal(handoff.counts().pushed, 15)
+    assert.equal(handoff.counts().released, 3)
+    assert.equal(await net.count(outsider), 0)
+    for (const n of net.order.slice(0, K)) assert.equal(await net.count(n), 3)
+  })
+
+  it('once started, runs a round when the directory changes', async () => {
+    const net = await network(8, { handoffCheckMs: 1000 })
+    const [newcomer, ...rest] = net.order
+    net.setRelays(rest)
+    await net.deposit(rest.slice(0, K), 2)
+    const handoff = net.handoffOf(rest[0]!)
+    handoff.start()
+    try {
+      await waitUntil('a first round', () => handoff.counts().rounds === 1, 5000)
+      net.setRelays(net.order)
+      await waitUntil('the newcomer got the items', async () => (await net.count(newcomer!)) === 2, 5000)
+    } finally {
+      handoff.stop()
+    }
   })
 })
