@@ -96,6 +96,8 @@ export async function simulateChurn(model: ChurnModel, handoff: boolean): Promis
     const node: SimNode = {
       id,
       dhtId,
+      // Directories list it from the next refresh (at t = 0: before the deposits).
+      since: now === T0 ? T0 : now + HOUR,
       store,
       holder,
       up: true,

@@ -52,6 +52,8 @@ function compareDistance(target: Uint8Array, a: Uint8Array, b: Uint8Array): numb
 export interface PlacedNode {
   id: string
   dhtId: Uint8Array
+  /** When our directory first listed it (ms); unknown counts as always. */
+  since?: number
 }
 
 /** The `k` of `nodes` whose DHT ids are closest to `mailboxId` by XOR (closest first). */
@@ -78,7 +80,12 @@ export function placedRelays(
   return directory
     .list()
     .filter((entry) => entry.descriptor.expiresAt > now)
-    .map((entry) => ({ id: entry.id, dhtId: dhtNodeId(entry.descriptor.nodeKey, backend), entry }))
+    .map((entry) => ({
+      id: entry.id,
+      dhtId: dhtNodeId(entry.descriptor.nodeKey, backend),
+      since: entry.firstSeen,
+      entry,
+    }))
 }
 
 /**

@@ -15,6 +15,8 @@ import type { OnionRouter } from './onion-router.js'
 export interface PlanItem {
   key: string
   mailboxId: Uint8Array
+  /** When this holder stored it (ms). */
+  storedAt: number
   stamp: Uint8Array | undefined
   to: string[] | undefined
 }
@@ -51,9 +53,9 @@ export interface HandoffPlan<T extends PlanItem> {
  * it pushed (with the depositor's stamp: an item without one stays put).
  *
  * At first sight of an item (`to` undefined) a holder that is itself
- * responsible assumes the other responsible relays got it from the depositor,
- * whose view of the directory presumably agreed with its own; one that is not
- * responsible assumes nothing and pushes to all of them. A holder no longer
+ * responsible assumes the other responsible relays its directory listed when
+ * the item was stored got it from the depositor, whose view presumably agreed
+ * with its own; one that is not responsible assumes nothing and pushes to all. A holder no longer
  * responsible drops the item once every responsible relay keeps it.
  *
  * Pure: the handoff rounds and the churn simulation (bench/suites/mailbox.ts)
@@ -62,30 +64,34 @@ export interface HandoffPlan<T extends PlanItem> {
 export function planHandoff<T extends PlanItem>(input: HandoffInput<T>): HandoffPlan<T> {
   const { self, k, skip } = input
   const nodes = [self, ...input.relays.filter((relay) => relay.id !== self.id)]
-  const responsibleFor = new Map<string, { self: boolean; others: string[] }>()
+  const responsibleFor = new Map<string, { self: boolean; others: PlacedNode[] }>()
   const plan: HandoffPlan<T> = { baselines: [], pushes: [], releases: [], planned: 0 }
   for (const item of input.items) {
     const mailbox = Buffer.from(item.mailboxId).toString('hex')
     let responsible = responsibleFor.get(mailbox)
     if (!responsible) {
-      const closest = closestTo(item.mailboxId, nodes, k).map((node) => node.id)
-      responsible = { self: closest.includes(self.id), others: closest.filter((id) => id !== self.id) }
+      const closest = closestTo(item.mailboxId, nodes, k)
+      responsible = {
+        self: closest.some((node) => node.id === self.id),
+        others: closest.filter((node) => node.id !== self.id),
+      }
       responsibleFor.set(mailbox, responsible)
     }
     let to = item.to
     if (to === undefined) {
-      to = responsible.self ? responsible.others : []
+      to = responsible.self
+        ? responsible.others.filter((node) => (node.since ?? 0) <= item.storedAt).map((node) => node.id)
+        : []
       plan.baselines.push({ item, to })
     }
     const known = new Set(to)
-    const missing = item.stamp
-      ? responsible.others.filter((id) => !known.has(id) && !skip?.(item.key, id))
-      : []
+    const others = responsible.others.map((node) => node.id)
+    const missing = item.stamp ? others.filter((id) => !known.has(id) && !skip?.(item.key, id)) : []
     const room = input.budget - plan.pushes.length
     plan.pushes.push(...missing.slice(0, room).map((target) => ({ item, target })))
     if (missing.length > room) break
     plan.planned++
-    if (!responsible.self && responsible.others.every((id) => known.has(id))) plan.releases.push(item)
+    if (!responsible.self && others.every((id) => known.has(id))) plan.releases.push(item)
   }
   return plan
 }
@@ -135,7 +141,7 @@ const PAGE = 256
 export class MailboxHandoff {
   readonly #options: MailboxHandoffOptions
   readonly #log: Logger
-  /** `item key>target` of pushes refused: planning skips them. */
+  /** `item key>target` of pushes refused: planning skips them (a relay that did not answer is tried next round). */
   readonly #refused = new Set<string>()
   readonly #counts: HandoffCounts = { rounds: 0, pushed: 0, refused: 0, failed: 0, released: 0 }
   #running: Promise<HandoffCounts> | undefined
@@ -192,7 +198,9 @@ export class MailboxHandoff {
       unreachable.has(target) || this.#refused.has(`${key}>${target}`)
     let budget = config.handoffPushesPerRound
     let after: string | undefined
+    const seen = new Set<string>()
     for (let page = await holder.heldItems(after, PAGE); page.length > 0; ) {
+      for (const item of page) seen.add(item.key)
       let rest = page
       while (rest.length > 0 && budget > 0) {
         const plan = planHandoff({
@@ -219,7 +227,10 @@ export class MailboxHandoff {
       after = page.at(-1)!.key
       page = await holder.heldItems(after, PAGE)
     }
-    if (unreachable.size > 0) this.#pending = true
+    // Refusals of items no longer held are of no use (after a full pass only: then every held item was seen).
+    if (!this.#pending)
+      for (const refusal of this.#refused)
+        if (!seen.has(refusal.slice(0, refusal.indexOf('>')))) this.#refused.delete(refusal)
     return this.counts()
   }
 
@@ -249,7 +260,8 @@ export class MailboxHandoff {
     const deposit = { mailboxId: item.mailboxId, expiry: item.expiry, stamp: item.stamp!, item: item.item }
     const status = await transport.push(target, deposit).catch(() => 'failed' as const)
     if (status === 'ok') {
-      item.to = [...(item.to ?? []), target]
+      // The most recent 2k: enough to cover every responsible relay, bounded however long the item lives.
+      item.to = [...(item.to ?? []), target].slice(-2 * this.#options.config.holders)
       await holder.recordHandoff(item.key, item.to)
       this.#counts.pushed++
     } else if (status === 'failed' || status === 'unavailable') {

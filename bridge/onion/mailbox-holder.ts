@@ -49,6 +49,8 @@ export interface HeldItem {
   key: string
   mailboxId: Uint8Array
   expiry: number
+  /** When this holder stored it (ms). */
+  storedAt: number
   item: Uint8Array
   stamp: Uint8Array | undefined
   /** Relays known to keep it too; undefined until the handoff first saw it. */
@@ -214,6 +216,7 @@ export class MailboxHolder implements MailboxHandler {
           key,
           mailboxId: Buffer.from(key.slice(0, key.indexOf('.')), 'hex'),
           expiry: value.expiry,
+          storedAt: value.storedAt,
           item: value.item,
           stamp: value.stamp,
           to: (await this.#handoffs.get(key))?.to,

@@ -21,6 +21,7 @@ const ids = (list: PlacedNode[]) => list.map((n) => n.id)
 const item = (to: string[] | undefined, key = 'a'): PlanItem => ({
   key,
   mailboxId,
+  storedAt: 1000,
   stamp: new Uint8Array(8),
   to,
 })
@@ -48,6 +49,14 @@ describe('planHandoff: which held items go to whom', () => {
     const relays = nodes.filter((n) => n !== self)
     const plan = planHandoff({ self, relays, items: [item(undefined)], k: K, budget: 100 })
     assert.deepEqual(plan.baselines[0]!.to.sort(), ids(ranked.slice(1, K)).sort())
+  })
+
+  it('at first sight, assumes nothing of a relay its directory listed only after the item was stored', () => {
+    const self = ranked[1]!
+    const relays = nodes.map((n) => (n === ranked[0] ? { ...n, since: 2000 } : { ...n, since: 500 }))
+    const plan = planHandoff({ self, relays, items: [item(undefined)], k: K, budget: 100 })
+    assert.deepEqual(pushTargets(plan), [ranked[0]!.id])
+    assert.deepEqual(plan.baselines[0]!.to.sort(), ids(ranked.slice(2, K)).sort())
   })
 
   it('pushes to a relay that became responsible, and to nobody already known to keep the item', () => {
