@@ -1,7 +1,7 @@
 import { type MailboxConfig, mailboxSection } from '../bridge/config/sections/mailbox.js'
 import { blindedSigner, MAILBOX_BLINDING } from '../bridge/crypto/blind.js'
 import { DOMAIN } from '../bridge/crypto/domains.js'
-import { generateIdentity, type Identity } from '../bridge/crypto/identity.js'
+import { type Identity, identityFromSeed } from '../bridge/crypto/identity.js'
 import { signedBytes } from '../bridge/crypto/sign.js'
 import { mintStamp } from '../bridge/crypto/stamp.js'
 import { periodAt } from '../bridge/dht/period.js'
@@ -23,11 +23,12 @@ import { MAILBOX_STATUS_NAMES } from '../bridge/wire/mailbox.js'
  *   them leaves for good (so lifetimes are exponential, mean 1 / churn) and as
  *   many new ones join with fresh random ids, keeping the size constant;
  * - time moves in steps of one hour; at each step every node's directory is
- *   refreshed: it lists every node up now and, for one more step, those that
- *   left during the last (a departed relay stays listed until relayStaleMs,
- *   1 h); a node that joined shows up at the next step;
- * - at t = 0 a sender with a full directory deposits `items` items over
- *   `mailboxes` recipients with their k closest relays, and goes offline;
+ *   refreshed: it lists every node up now and those that left during this
+ *   step (a departed relay stays listed until relayStaleMs, 1 h, has passed
+ *   since it was last seen); a node that joined shows up at the next step;
+ * - k = mailbox.holders (5); at t = 0 a sender with a full directory deposits
+ *   `itemsPerMailbox` items for each of `mailboxes` recipients with their k
+ *   closest relays, and goes offline;
  * - with handoff, every holder runs one round after each refresh; without it,
  *   items stay where they were deposited;
  * - an item counts as available at a checkpoint when its recipient, asking
@@ -37,7 +38,8 @@ import { MAILBOX_STATUS_NAMES } from '../bridge/wire/mailbox.js'
  *
  * Items are deposited with the longest retention (30 days), so expiry does
  * not count at the day-14 checkpoint. Deterministic: a seeded PRNG draws the
- * churn and the node ids, so with and without handoff see the same network.
+ * churn, the node ids, the recipients and the items, so with and without
+ * handoff see the same network.
  */
 export interface ChurnModel {
   nodes: number
@@ -130,7 +132,7 @@ export async function simulateChurn(model: ChurnModel, handoff: boolean): Promis
   const recipients: { identity: Identity; mailboxId: Uint8Array }[] = []
   const expiry = Math.floor((now + config.maxRetentionMs) / 1000)
   for (let m = 0; m < model.mailboxes; m++) {
-    const identity = generateIdentity()
+    const identity = identityFromSeed(new Uint8Array(32).map(() => Math.floor(random() * 256)))
     const { id: mailboxId } = mailboxAddress(identity.publicKey, period)
     recipients.push({ identity, mailboxId })
     for (let i = 0; i < model.itemsPerMailbox; i++) {

@@ -53,12 +53,13 @@ export interface HandoffPlan<T extends PlanItem> {
  * it pushed (with the depositor's stamp: an item without one stays put).
  *
  * At first sight of an item (`to` undefined) a holder that is itself
- * responsible assumes the other responsible relays its directory listed when
- * the item was stored got it from the depositor, whose view presumably agreed
- * with its own; one that is not responsible assumes nothing and pushes to all. A holder no longer
- * responsible drops the item once every responsible relay keeps it.
+ * responsible assumes that the other responsible relays its directory listed
+ * when the item was stored got it from the depositor, whose view presumably
+ * agreed with its own; one that is not responsible assumes nothing and pushes
+ * to all. A holder no longer responsible drops the item once every
+ * responsible relay keeps it.
  *
- * Pure: the handoff rounds and the churn simulation (bench/suites/mailbox.ts)
+ * Pure: the handoff rounds and the churn simulation (bench/mailbox-churn-sim.ts)
  * run this same function.
  */
 export function planHandoff<T extends PlanItem>(input: HandoffInput<T>): HandoffPlan<T> {

@@ -87,7 +87,7 @@ describe(`mailboxes survive churn: holders hand their items on (${NODES}-node te
       30_000,
     )
   const handoffRound = () => Promise.all(running().map((h) => h.handoff.round()))
-  /** Items each running holder keeps in `mailboxId`. */
+  /** The items of `mailboxId` each of `holders` keeps (unexpired). */
   const keptIn = async (mailboxId: Uint8Array, holders: Holding[]) =>
     Promise.all(
       holders.map(async (h) =>
