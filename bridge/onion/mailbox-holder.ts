@@ -209,8 +209,9 @@ export class MailboxHolder implements MailboxHandler {
     return this.#serial(async () => {
       const nowSeconds = this.#now() / 1000
       const held: HeldItem[] = []
-      const range = after === undefined ? { limit } : { gt: after, limit }
-      for await (const [key, value] of this.#items.entries(range)) {
+      // Expired items (awaiting the sweep) are passed over, not counted against the limit.
+      for await (const [key, value] of this.#items.entries(after === undefined ? {} : { gt: after })) {
+        if (held.length === limit) break
         if (value.expiry <= nowSeconds) continue
         held.push({
           key,

@@ -237,6 +237,28 @@ describe('MailboxHandoff rounds (holders on memory stores, deposits handed strai
     for (const n of net.order.slice(0, K)) assert.equal(await net.count(n), 3)
   })
 
+  it('a holder pages through its items for the handoff past expired ones awaiting the sweep', async () => {
+    let now = Date.now()
+    const holder = new MailboxHolder({
+      store: await openMemoryStore(),
+      config,
+      log: silentLogger,
+      now: () => now,
+    })
+    const expiries = [60, 60, 60, 7200, 7200].map((s) => Math.floor(now / 1000) + s)
+    for (const expiry of expiries) {
+      const item = new Uint8Array(randomBytes(100))
+      await holder.deposit({ mailboxId, item, expiry, stamp: mintStamp({ mailboxId, item, expiry }, 0) })
+    }
+    now += 3600_000
+    const seen: number[] = []
+    for (let page = await holder.heldItems(undefined, 1); page.length > 0; ) {
+      seen.push(...page.map((i) => i.expiry))
+      page = await holder.heldItems(page.at(-1)!.key, 1)
+    }
+    assert.deepEqual(seen, expiries.slice(3))
+  })
+
   it('once started, runs a round when the directory changes', async () => {
     const net = await network(8, { handoffCheckMs: 1000 })
     const [newcomer, ...rest] = net.order
