@@ -2,7 +2,7 @@ import { loadConfig } from '../config/load.js'
 import type { Config } from '../config/schema.js'
 import type { CryptoBackend } from '../crypto/backend.js'
 import { defaultBackend } from '../crypto/default-backend.js'
-import { generateIdentity } from '../crypto/identity.js'
+import { generateIdentity, type Identity } from '../crypto/identity.js'
 import { type Logger, silentLogger } from '../log.js'
 import type { Clock, Endpoint } from '../net/udp-node.js'
 import { projectPath } from '../paths.js'
@@ -61,8 +61,8 @@ export interface Testnet {
   /** The bootstrap node's endpoint (node 0). */
   readonly bootstrap: Endpoint
   readonly nodes: TestnetNode[]
-  /** Adds one more node joining through the bootstrap node. */
-  addNode(): Promise<TestnetNode>
+  /** Adds one more node joining through the bootstrap node (with a fresh node key unless given one). */
+  addNode(nodeKey?: Identity): Promise<TestnetNode>
   /** Every running node refreshes its relay directory (get_peers + descriptor fetches). */
   discoverRelays(): Promise<void>
   status(): TestnetStatusRow[]
@@ -84,11 +84,11 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
   let nextIndex = 0
   const dhtConfig = (bootstrap: string[]): DhtConfig => ({ ...base.dht, ...options.dht, bootstrap })
 
-  async function startNode(bootstrap: string[]): Promise<TestnetNode> {
+  async function startNode(bootstrap: string[], nodeKey = generateIdentity(backend)): Promise<TestnetNode> {
     const index = nextIndex++
     const started = await startNetworkNode({
       config: { net: base.net, dht: dhtConfig(bootstrap) },
-      nodeKey: generateIdentity(backend),
+      nodeKey,
       bind: { host: HOST, port: 0 },
       ...(options.confirmRelaysOverLinks ? { confirmRelaysOverLinks: true } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
@@ -118,8 +118,8 @@ export async function startTestnet(options: TestnetOptions): Promise<Testnet> {
   let joined = 1
   options.onProgress?.({ joined, total: options.nodes, node: first })
 
-  const joinNext = async (): Promise<TestnetNode> => {
-    const node = await startNode(bootstrapList)
+  const joinNext = async (nodeKey?: Identity): Promise<TestnetNode> => {
+    const node = await startNode(bootstrapList, nodeKey)
     joined++
     options.onProgress?.({ joined, total: Math.max(options.nodes, joined), node })
     return node

@@ -48,6 +48,46 @@ function compareDistance(target: Uint8Array, a: Uint8Array, b: Uint8Array): numb
   return 0
 }
 
+/** A node as holder selection sees it: its directory id and its DHT node id. */
+export interface PlacedNode {
+  id: string
+  dhtId: Uint8Array
+  /** When our directory first listed it (ms); unknown counts as always. */
+  since?: number
+}
+
+/** The `k` of `nodes` whose DHT ids are closest to `mailboxId` by XOR (closest first). */
+export function closestTo<T extends PlacedNode>(mailboxId: Uint8Array, nodes: readonly T[], k: number): T[] {
+  // k is small (holders + 2): keep the best k in order rather than sort them all.
+  const best: T[] = []
+  for (const node of nodes) {
+    let at = best.length
+    while (at > 0 && compareDistance(mailboxId, node.dhtId, best[at - 1]!.dhtId) < 0) at--
+    if (at < k) {
+      best.splice(at, 0, node)
+      if (best.length > k) best.pop()
+    }
+  }
+  return best
+}
+
+/** Every relay of the directory whose descriptor is still valid, with its DHT node id. */
+export function placedRelays(
+  directory: RelayDirectory,
+  now: number,
+  backend: CryptoBackend = defaultBackend,
+): (PlacedNode & { entry: RelayEntry })[] {
+  return directory
+    .list()
+    .filter((entry) => entry.descriptor.expiresAt > now)
+    .map((entry) => ({
+      id: entry.id,
+      dhtId: dhtNodeId(entry.descriptor.nodeKey, backend),
+      since: entry.firstSeen,
+      entry,
+    }))
+}
+
 /**
  * The `k` relays of the directory closest to `mailboxId` (closest first).
  * Only expiry filters them, not local reputation: the sender's and the
@@ -60,13 +100,7 @@ export function mailboxHolders(
   now: number,
   backend: CryptoBackend = defaultBackend,
 ): RelayEntry[] {
-  return directory
-    .list()
-    .filter((entry) => entry.descriptor.expiresAt > now)
-    .map((entry) => ({ entry, id: dhtNodeId(entry.descriptor.nodeKey, backend) }))
-    .sort((a, b) => compareDistance(mailboxId, a.id, b.id))
-    .slice(0, k)
-    .map(({ entry }) => entry)
+  return closestTo(mailboxId, placedRelays(directory, now, backend), k).map(({ entry }) => entry)
 }
 
 /**

@@ -20,20 +20,10 @@ import {
   type MailboxStatusName,
   mailboxItemId,
 } from '../wire/mailbox.js'
-import type { RelayMessage } from '../wire/relay-message.js'
 import { OnionError } from './errors.js'
+import { HolderCircuits } from './holder-circuits.js'
 import { mailboxAddress, mailboxHolders, mailboxIdOf, mailboxPeriods } from './mailbox-address.js'
 import type { OnionRouter } from './onion-router.js'
-import type { OriginCircuit } from './origin-circuit.js'
-import { selectPath, targetOf } from './path.js'
-
-/** A circuit kept to one holder, and the last request queued on it. */
-interface Kept {
-  circuit: OriginCircuit | undefined
-  tail: Promise<unknown>
-}
-
-type MailboxRequest = Extract<RelayMessage, { command: 'mailboxDeposit' | 'mailboxFetch' | 'mailboxAck' }>
 
 export interface MailboxClientOptions {
   router: OnionRouter
@@ -73,19 +63,19 @@ const statusName = (result: MailboxResult): MailboxStatusName => MAILBOX_STATUS_
  * The sender's and the recipient's side of mailboxes (docs/protocol.md
  * "Mailboxes"): every request goes through an outbound path of our own whose
  * last hop is the holder, so no holder learns who deposits or who fetches.
- * Circuits are kept per holder for their lifetime; requests on one circuit
- * run one at a time.
+ * Circuits are kept per holder (holder-circuits.ts).
  */
 export class MailboxClient {
   readonly #options: MailboxClientOptions
   readonly #backend: CryptoBackend
-  readonly #circuits = new Map<string, Kept>()
+  readonly #circuits: HolderCircuits
   /** id → period of every item fetched and not yet acked, so ack() knows whom to tell. */
   readonly #fetched = new Map<string, number>()
 
   constructor(options: MailboxClientOptions) {
     this.#options = options
     this.#backend = options.backend ?? defaultBackend
+    this.#circuits = new HolderCircuits(options)
   }
 
   /**
@@ -102,7 +92,7 @@ export class MailboxClient {
     const deposit = { ...subject, stamp }
     return Promise.all(
       this.#holders(mailbox.id).map((holder) =>
-        this.#outcome(holder, () => this.#request(holder, { command: 'mailboxDeposit', deposit })),
+        this.#outcome(holder, () => this.#circuits.request(holder, { command: 'mailboxDeposit', deposit })),
       ),
     )
   }
@@ -160,8 +150,7 @@ export class MailboxClient {
   }
 
   stop(): void {
-    for (const { circuit } of this.#circuits.values()) circuit?.destroy()
-    this.#circuits.clear()
+    this.#circuits.stop()
   }
 
   #holders(mailboxId: Uint8Array, spare = 0): RelayEntry[] {
@@ -182,7 +171,7 @@ export class MailboxClient {
   async #fetchAll(holder: RelayEntry, signer: BlindedSigner): Promise<MailboxItem[]> {
     const items: MailboxItem[] = []
     for (let retries = 0; retries <= FETCH_RETRIES; ) {
-      const answer = await this.#request(holder, (binding) => ({
+      const answer = await this.#circuits.request(holder, (binding) => ({
         command: 'mailboxFetch',
         fetch: {
           mailboxKey: signer.publicKey,
@@ -204,7 +193,7 @@ export class MailboxClient {
   }
 
   #ackAt(holder: RelayEntry, signer: BlindedSigner, ids: Uint8Array[]) {
-    return this.#request(holder, (binding) => ({
+    return this.#circuits.request(holder, (binding) => ({
       command: 'mailboxAck',
       ack: {
         mailboxKey: signer.publicKey,
@@ -212,51 +201,5 @@ export class MailboxClient {
         ids,
       },
     }))
-  }
-
-  /**
-   * One request to `holder` on our kept circuit to it (built on first use),
-   * after the requests before it. `request` may depend on the circuit's
-   * binding (signatures authorizing FETCH and ACK name the circuit).
-   */
-  #request(
-    holder: RelayEntry,
-    request: MailboxRequest | ((binding: Uint8Array) => MailboxRequest),
-  ): Promise<{ items: MailboxItem[]; result: MailboxResult }> {
-    const kept = this.#kept(holder)
-    const run = kept.tail.then(async () => {
-      const circuit = await this.#circuitTo(holder)
-      const binding = circuit.hops.at(-1)!.keys.binding
-      return circuit.mailbox(typeof request === 'function' ? request(binding) : request)
-    })
-    kept.tail = run.catch(() => undefined)
-    return run
-  }
-
-  #kept(holder: RelayEntry): Kept {
-    let kept = this.#circuits.get(holder.id)
-    if (!kept) {
-      kept = { circuit: undefined, tail: Promise.resolve() }
-      this.#circuits.set(holder.id, kept)
-    }
-    return kept
-  }
-
-  async #circuitTo(holder: RelayEntry): Promise<OriginCircuit> {
-    const { router, directory, onion } = this.#options
-    const kept = this.#kept(holder)
-    const circuit = kept.circuit
-    if (circuit && !circuit.closed && router.now() < circuit.createdAt + onion.circuitLifetimeMs)
-      return circuit
-    circuit?.destroy()
-    const path = [
-      ...selectPath(directory, onion.outboundHops, {
-        exclude: [router.nodeId, holder.id],
-        now: router.now(),
-      }),
-      targetOf(holder),
-    ]
-    kept.circuit = await router.buildCircuit(path)
-    return kept.circuit
   }
 }

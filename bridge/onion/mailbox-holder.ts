@@ -21,14 +21,41 @@ import { mailboxIdOf } from './mailbox-address.js'
 
 /**
  * Disk one stored item takes, for sizing the total quota from the budget: the
- * 959-byte envelope as base64 JSON, its keys in two tables, LevelDB overhead.
+ * 959-byte envelope and its stamp as base64 JSON, its keys in three tables,
+ * the relays it was handed to (a few 64-character ids), LevelDB overhead.
  */
-export const STORED_ITEM_BYTES = 1536
+export const STORED_ITEM_BYTES = 2048
 /** Expiries may lie this far past maxRetentionMs: the sender's clock may run ahead of ours. */
 const CLOCK_SLACK_MS = 10 * 60_000
 
-const itemSchema = z.object({ expiry: z.number().int(), storedAt: z.number(), item: bytesSchema })
+/**
+ * One kept item. `stamp` is the depositor's, kept so the item can be handed
+ * on (mailbox-handoff.ts); items stored before holders kept stamps have none
+ * and stay where they are until acked or expired.
+ */
+const itemSchema = z.object({
+  expiry: z.number().int(),
+  storedAt: z.number(),
+  item: bytesSchema,
+  stamp: bytesSchema.optional(),
+})
 type StoredItem = z.infer<typeof itemSchema>
+/** Relays known to keep an item too: confirmed by a handoff push, or assumed at first sight. */
+const handoffSchema = z.object({ to: z.array(z.string()) })
+
+/** A held item as the handoff sees it (mailbox-handoff.ts). */
+export interface HeldItem {
+  /** `mailbox id.item id`, hex: the holder's key for it. */
+  key: string
+  mailboxId: Uint8Array
+  expiry: number
+  /** When this holder stored it (ms). */
+  storedAt: number
+  item: Uint8Array
+  stamp: Uint8Array | undefined
+  /** Relays known to keep it too; undefined until the handoff first saw it. */
+  to: string[] | undefined
+}
 
 /** What the relay asks of a mailbox holder (the relay answers `unknown` when it has none). */
 export interface MailboxHandler {
@@ -62,6 +89,7 @@ export class MailboxHolder implements MailboxHandler {
   readonly #items: Table<StoredItem>
   /** `expiry/mailbox.item` → nothing: the sweep reads only what has expired. */
   readonly #expiries: Table<true>
+  readonly #handoffs: Table<z.infer<typeof handoffSchema>>
   readonly #store: Store
   readonly #config: MailboxConfig
   readonly #log: Logger
@@ -76,6 +104,7 @@ export class MailboxHolder implements MailboxHandler {
     this.#store = options.store
     this.#items = options.store.table('mailbox-items', jsonCodec(itemSchema))
     this.#expiries = options.store.table('mailbox-expiries', jsonCodec(z.literal(true)))
+    this.#handoffs = options.store.table('mailbox-handoffs', jsonCodec(handoffSchema))
     this.#config = options.config
     this.#log = options.log.child({ c: 'mailbox' })
     this.#now = options.now ?? Date.now
@@ -122,7 +151,7 @@ export class MailboxHolder implements MailboxHandler {
       if (inMailbox >= this.#config.itemsPerMailbox || this.#total >= this.totalQuota)
         return result(MailboxStatus.overQuota)
       await this.#store.batch([
-        this.#items.putOp(key, { expiry: d.expiry, storedAt: now, item: d.item }),
+        this.#items.putOp(key, { expiry: d.expiry, storedAt: now, item: d.item, stamp: d.stamp }),
         this.#expiries.putOp(expiryKey(d.expiry, key), true),
       ])
       this.#perMailbox.set(mailbox, inMailbox + 1)
@@ -175,6 +204,41 @@ export class MailboxHolder implements MailboxHandler {
     })
   }
 
+  /** Up to `limit` unexpired items with keys after `after` (all, from the first, without it), in key order. */
+  heldItems(after: string | undefined, limit: number): Promise<HeldItem[]> {
+    return this.#serial(async () => {
+      const nowSeconds = this.#now() / 1000
+      const held: HeldItem[] = []
+      // Expired items (awaiting the sweep) are passed over, not counted against the limit.
+      for await (const [key, value] of this.#items.entries(after === undefined ? {} : { gt: after })) {
+        if (held.length === limit) break
+        if (value.expiry <= nowSeconds) continue
+        held.push({
+          key,
+          mailboxId: Buffer.from(key.slice(0, key.indexOf('.')), 'hex'),
+          expiry: value.expiry,
+          storedAt: value.storedAt,
+          item: value.item,
+          stamp: value.stamp,
+          to: (await this.#handoffs.get(key))?.to,
+        })
+      }
+      return held
+    })
+  }
+
+  /** Records the relays known to keep the item `key` too (nothing if it went meanwhile). */
+  recordHandoff(key: string, to: string[]): Promise<void> {
+    return this.#serial(async () => {
+      if (await this.#items.has(key)) await this.#handoffs.put(key, { to })
+    })
+  }
+
+  /** Drops an item this holder no longer keeps for anyone (handed to every relay now responsible). */
+  release(key: string): Promise<boolean> {
+    return this.#serial(() => this.#delete(key))
+  }
+
   #mailboxOf(mailboxKey: Uint8Array): string {
     return hex(mailboxIdOf(mailboxKey, this.#backend))
   }
@@ -182,7 +246,11 @@ export class MailboxHolder implements MailboxHandler {
   async #delete(key: string): Promise<boolean> {
     const stored = await this.#items.get(key)
     if (!stored) return false
-    await this.#store.batch([this.#items.delOp(key), this.#expiries.delOp(expiryKey(stored.expiry, key))])
+    await this.#store.batch([
+      this.#items.delOp(key),
+      this.#expiries.delOp(expiryKey(stored.expiry, key)),
+      this.#handoffs.delOp(key),
+    ])
     const mailbox = key.slice(0, key.indexOf('.'))
     const left = (this.#perMailbox.get(mailbox) ?? 1) - 1
     if (left > 0) this.#perMailbox.set(mailbox, left)

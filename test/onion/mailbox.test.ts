@@ -20,7 +20,7 @@ import { targetOf } from '../../bridge/onion/path.js'
 import { onionRelays } from '../../bridge/onion/testnet-relays.js'
 import { openStore, type Store } from '../../bridge/store/index.js'
 import { ENVELOPE_LENGTH } from '../../bridge/wire/envelope.js'
-import { MailboxStatus } from '../../bridge/wire/mailbox.js'
+import { ackSignedBytes, MailboxStatus } from '../../bridge/wire/mailbox.js'
 import { FAST, waitUntil } from '../dht/helpers.js'
 import { testOnionConfig } from './helpers.js'
 
@@ -28,7 +28,13 @@ const N = 10
 const HOUR = 3_600_000
 const onion = testOnionConfig({ replyTimeoutMs: 2000 })
 // A low difficulty keeps 50 stamps quick; bench/suites/mailbox.ts measures the default.
-const mailbox: MailboxConfig = { ...mailboxSection.parse({}), stampDifficulty: 4, itemsPerMailbox: 60 }
+// 1 MiB of disk: a total quota of 512 items, so the abuse test can reach it.
+const mailbox: MailboxConfig = {
+  ...mailboxSection.parse({}),
+  stampDifficulty: 4,
+  itemsPerMailbox: 60,
+  diskBudgetBytes: 1024 * 1024,
+}
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
 
@@ -165,10 +171,6 @@ describe(`mailboxes on a ${N}-node testnet, every relay a holder`, () => {
     for (let n = 0; checkStamp({ mailboxId, item, expiry }, bad, mailbox.stampDifficulty); n++)
       bad = Uint8Array.of(0, 0, 0, 0, 0, 0, n >> 8, n & 255)
     assert.equal(await deposit(item, expiry, bad), MailboxStatus.badStamp)
-    // A stamp for another expiry does not carry over.
-    const other = mintStamp({ mailboxId, item, expiry: expiry + 1 }, mailbox.stampDifficulty)
-    if (!checkStamp({ mailboxId, item, expiry }, other, mailbox.stampDifficulty))
-      assert.equal(await deposit(item, expiry, other), MailboxStatus.badStamp)
     assert.equal(await deposit(item, Math.floor(Date.now() / 1000) - 1), MailboxStatus.expired)
     assert.equal(await deposit(item, Math.floor(Date.now() / 1000) + 40 * 24 * 3600), MailboxStatus.expired)
 
@@ -212,6 +214,97 @@ describe(`mailboxes on a ${N}-node testnet, every relay a holder`, () => {
       bob,
       own.map((f) => f.id),
     )
+    assert.equal((await holderOf(holder.id).counts()).items, 0)
+    circuit.destroy()
+  })
+
+  it('refuses stamps for another item or mailbox, deposits over the total quota, and an ack replayed from another circuit; honest requests still succeed', async () => {
+    const holder = bobHolders()[0]!
+    const client = testnet.nodes[1]!
+    const hops = testnet.nodes
+      .slice(2)
+      .filter((n) => hex(n.nodeKey.publicKey) !== holder.id)
+      .slice(0, 2)
+    const circuit = await routerOf(client).buildCircuit([
+      ...hops.map((n) => ({ nodeKey: n.nodeKey.publicKey, endpoint: n.endpoint })),
+      targetOf(holder),
+    ])
+    const period = periodAt(Date.now(), mailbox.periodMs)
+    const { id: mailboxId } = mailboxAddress(bob.publicKey, period)
+    const expiry = Math.floor(Date.now() / 1000) + 3600
+    const deposit = async (d: {
+      mailboxId: Uint8Array
+      item: Uint8Array
+      expiry: number
+      stamp?: Uint8Array
+    }) =>
+      (
+        await circuit.mailbox({
+          command: 'mailboxDeposit',
+          deposit: { ...d, stamp: d.stamp ?? mintStamp(d, mailbox.stampDifficulty) },
+        })
+      ).result.status
+    /** A stamp minted for `other` that happens not to be valid for `subject` (a low difficulty lets some through). */
+    const foreignStamp = (
+      subject: Parameters<typeof checkStamp>[0],
+      other: (n: number) => typeof subject,
+    ) => {
+      for (let n = 0; ; n++) {
+        const stamp = mintStamp(other(n), mailbox.stampDifficulty)
+        if (!checkStamp(subject, stamp, mailbox.stampDifficulty)) return stamp
+      }
+    }
+    const item = envelope()
+    const subject = { mailboxId, item, expiry }
+    const stamps = {
+      'another item': foreignStamp(subject, () => ({ ...subject, item: envelope() })),
+      'another mailbox': foreignStamp(subject, () => ({
+        ...subject,
+        mailboxId: globalThis.crypto.getRandomValues(new Uint8Array(20)),
+      })),
+      'another expiry': foreignStamp(subject, (n) => ({ ...subject, expiry: expiry + 1 + n })),
+    }
+    for (const [what, stamp] of Object.entries(stamps))
+      assert.equal(await deposit({ ...subject, stamp }), MailboxStatus.badStamp, `a stamp for ${what}`)
+
+    // The total quota: fill the holder across mailboxes (each under its own quota), then one more.
+    const quota = holderOf(holder.id).totalQuota
+    assert.equal(quota, 512)
+    for (let i = 0; i < quota; i++) {
+      const filler = {
+        mailboxId: Uint8Array.of(...new Uint8Array(19), Math.floor(i / 50)),
+        item: envelope(),
+        expiry,
+      }
+      assert.equal(await deposit(filler), MailboxStatus.ok)
+    }
+    assert.equal(await deposit(subject), MailboxStatus.overQuota, 'over the total quota')
+    assert.equal((await holderOf(holder.id).counts()).items, quota)
+
+    // B's own ack signature, but over another circuit's binding: a replay.
+    const bobKey = blindedSigner(bob, period, undefined, MAILBOX_BLINDING)
+    const ids = [new Uint8Array(16)]
+    const replayed = await circuit.mailbox({
+      command: 'mailboxAck',
+      ack: {
+        mailboxKey: bobKey.publicKey,
+        signature: bobKey.sign(signedBytes(DOMAIN.mailboxAck, ackSignedBytes(new Uint8Array(32), ids))),
+        ids,
+      },
+    })
+    assert.equal(replayed.result.status, MailboxStatus.badAuth)
+
+    // Still healthy: the fillers expire and go, then B's honest deposit, fetch and ack work.
+    skew = 2 * HOUR
+    assert.equal(await holderOf(holder.id).sweep(), quota)
+    skew = 0
+    assert.equal(await deposit(subject), MailboxStatus.ok)
+    const own = await recipient.fetch(bob, [period])
+    assert.deepEqual(
+      own.map((f) => hex(f.item)),
+      [hex(item)],
+    )
+    assert.ok((await recipient.ack(bob, [own[0]!.id])).every((o) => o.status === 'ok'))
     assert.equal((await holderOf(holder.id).counts()).items, 0)
     circuit.destroy()
   })

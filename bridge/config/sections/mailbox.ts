@@ -52,6 +52,20 @@ export const mailboxSection = z
       .int()
       .min(1000)
       .default(10 * MINUTE),
+    /** Holder: a handoff round (items pushed to the relays newly responsible for their mailboxes) runs this often. */
+    handoffIntervalMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(10 * MINUTE),
+    /** Holder: this often it checks whether the relay directory changed (or a round left work), and runs a round if so. */
+    handoffCheckMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(30 * 1000),
+    /** Holder: deposits one handoff round sends, at most (the rest wait for the next round). */
+    handoffPushesPerRound: z.number().int().min(1).max(100_000).default(500),
   })
   .prefault({})
 
