@@ -6,7 +6,7 @@ import { defaultBackend } from '../crypto/default-backend.js'
 import { DOMAIN } from '../crypto/domains.js'
 import type { Identity } from '../crypto/identity.js'
 import { signedBytes } from '../crypto/sign.js'
-import { mintStamp } from '../crypto/stamp.js'
+import { mintStamp, type StampSubject } from '../crypto/stamp.js'
 import { periodAt } from '../dht/period.js'
 import type { RelayDirectory, RelayEntry } from '../dht/relay-directory.js'
 import type { Logger } from '../log.js'
@@ -42,6 +42,8 @@ export interface MailboxClientOptions {
   config: MailboxConfig
   log: Logger
   backend?: CryptoBackend
+  /** Mints a deposit's stamp; default mintStamp on this thread (the bridge passes a StampPool's). */
+  mint?: (subject: StampSubject, difficulty: number) => Promise<Uint8Array>
 }
 
 /** What one holder answered (or `failed`: no circuit, no answer). */
@@ -98,7 +100,8 @@ export class MailboxClient {
     const mailbox = mailboxAddress(recipient, periodAt(now, config.periodMs), this.#backend)
     const expiry = Math.floor((now + config.retentionMs) / 1000)
     const subject = { mailboxId: mailbox.id, item, expiry }
-    const stamp = mintStamp(subject, config.stampDifficulty, this.#backend)
+    const mint = this.#options.mint ?? (async (s, d) => mintStamp(s, d, this.#backend))
+    const stamp = await mint(subject, config.stampDifficulty)
     const deposit = { ...subject, stamp }
     return Promise.all(
       this.#holders(mailbox.id).map((holder) =>

@@ -1,0 +1,127 @@
+import type { Identity } from '../crypto/identity.js'
+import type { Logger } from '../log.js'
+import type { MailboxPort } from './mailbox-port.js'
+import { hex } from './tables.js'
+
+/** What Messenger.receive made of an envelope: whether a mailbox may forget it. */
+export type ReceiveOutcome =
+  /** A reliable message, durably stored (and acknowledged end to end). */
+  | 'stored'
+  /** Stored or delivered before. */
+  | 'duplicate'
+  /** One chunk of a message still incomplete: held in memory only. */
+  | 'partial'
+  /** An acknowledgement or an ephemeral frame: nothing to store. */
+  | 'handled'
+  /** Can never be stored: not for this identity, malformed, inconsistent. */
+  | 'junk'
+  /** Not now (full, stopped, a local failure): may succeed at a later fetch. */
+  | 'refused'
+
+/**
+ * Holders may delete these: the message is safe on disk (or was before), or
+ * the item can never become one. Junk is acknowledged too, so a hostile
+ * depositor cannot fill the mailbox with items that come back at every fetch;
+ * it is junk only when opening failed for good (see Messenger.receive).
+ */
+const FORGETTABLE: ReadonlySet<ReceiveOutcome> = new Set(['stored', 'duplicate', 'handled', 'junk'])
+
+export interface FetchReport {
+  fetched: number
+  /** Items the holders were told to delete. */
+  acked: number
+  /** Items left with the holders (refused now, or a chunk whose message stayed incomplete). */
+  kept: number
+}
+
+export interface MailboxFetcherDeps {
+  port: MailboxPort
+  /** Messenger.receive for a mailbox item. */
+  receive(to: Uint8Array, envelope: Uint8Array): Promise<ReceiveOutcome>
+  /** Between two fetches of one identity, ±10 %. */
+  intervalMs: number
+  log: Logger
+  /** A uniform number in [0, 1). */
+  uniform: () => number
+}
+
+interface Fetching {
+  identity: Identity
+  timer: NodeJS.Timeout | undefined
+  round: Promise<FetchReport> | undefined
+}
+
+/**
+ * The recipient's side of offline delivery: fetches each unlocked identity's
+ * mailboxes on a timer (and when asked, e.g. once it is reachable), passes
+ * every item through the normal receive path and acknowledges to the holders
+ * only what that path stored durably, had seen, or can never use.
+ */
+export class MailboxFetcher {
+  private readonly fetching = new Map<string, Fetching>()
+  private stopped = false
+
+  constructor(private readonly deps: MailboxFetcherDeps) {}
+
+  add(identity: Identity): void {
+    const key = hex(identity.publicKey)
+    if (this.stopped || this.fetching.has(key)) return
+    const entry: Fetching = { identity, timer: undefined, round: undefined }
+    this.fetching.set(key, entry)
+    this.schedule(entry)
+  }
+
+  remove(address: Uint8Array): void {
+    const key = hex(address)
+    clearTimeout(this.fetching.get(key)?.timer)
+    this.fetching.delete(key)
+  }
+
+  /** One fetch round now (joins the one under way); undefined for an identity not added. */
+  fetchNow(address: Uint8Array): Promise<FetchReport> | undefined {
+    const entry = this.fetching.get(hex(address))
+    if (!entry || this.stopped) return undefined
+    entry.round ??= this.round(entry.identity).finally(() => {
+      entry.round = undefined
+    })
+    return entry.round
+  }
+
+  stop(): void {
+    this.stopped = true
+    for (const entry of this.fetching.values()) clearTimeout(entry.timer)
+    this.fetching.clear()
+  }
+
+  private schedule(entry: Fetching): void {
+    const { intervalMs, uniform, log } = this.deps
+    const delay = intervalMs * (0.9 + 0.2 * uniform())
+    entry.timer = setTimeout(() => {
+      this.fetchNow(entry.identity.publicKey)
+        ?.catch((err: unknown) => log.debug({ err }, 'mailbox fetch failed'))
+        .finally(() => {
+          if (this.fetching.get(hex(entry.identity.publicKey)) === entry) this.schedule(entry)
+        })
+    }, delay)
+    entry.timer.unref()
+  }
+
+  private async round(identity: Identity): Promise<FetchReport> {
+    const { port, receive, log } = this.deps
+    const items = await port.fetch(identity)
+    const forget: Uint8Array[] = []
+    const partial: (typeof items)[number][] = []
+    for (const item of items) {
+      const outcome = await receive(identity.publicKey, item.item)
+      if (FORGETTABLE.has(outcome)) forget.push(item.id)
+      else if (outcome === 'partial') partial.push(item)
+    }
+    // A chunk read before the last of its message: the message is stored now, so it is a duplicate.
+    for (const item of partial)
+      if (FORGETTABLE.has(await receive(identity.publicKey, item.item))) forget.push(item.id)
+    if (forget.length > 0 && !this.stopped) await port.ack(identity, forget)
+    const report = { fetched: items.length, acked: forget.length, kept: items.length - forget.length }
+    if (items.length > 0) log.info(report, 'mailbox fetched')
+    return report
+  }
+}
