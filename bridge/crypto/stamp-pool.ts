@@ -68,13 +68,12 @@ export class StampPool {
     this.#backend = options.backend ?? defaultBackend
   }
 
-  /** A stamp for `subject` at `difficulty` (the same as mintStamp's, from a random start). */
-  mint(subject: StampSubject, difficulty: number): Promise<Uint8Array> {
+  /** A stamp for `subject` at `difficulty`: mintStamp's from the same `start` (default random). */
+  mint(subject: StampSubject, difficulty: number, start = this.#randomStart()): Promise<Uint8Array> {
     if (this.#stopped)
       return Promise.reject(new CryptoError('the stamp pool is stopped', 'STAMP_POOL_STOPPED'))
     const work = stampWork(subject.item.length, difficulty)
     const prefix = stampPrefix(subject, this.#backend)
-    const start = new DataView(this.#backend.randomBytes(8).buffer).getBigUint64(0)
     return new Promise<Uint8Array>((resolve, reject) => {
       this.#queue.push({ id: this.#nextId++, prefix, work, start, resolve, reject })
       this.#dispatch()
@@ -93,6 +92,10 @@ export class StampPool {
     const slots = this.#slots.splice(0)
     for (const slot of slots) slot.job?.reject(error)
     await Promise.all(slots.map((slot) => slot.worker.terminate()))
+  }
+
+  #randomStart(): bigint {
+    return new DataView(this.#backend.randomBytes(8).buffer).getBigUint64(0)
   }
 
   #dispatch(): void {

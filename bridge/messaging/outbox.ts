@@ -280,7 +280,8 @@ export class Outbox {
       this.armUnreachable(pair)
     }
     this.armRetry(pair, false)
-    if (pair.depositTimer === undefined) this.armDeposit(pair)
+    // A new message is due for deposit depositAfterMs after the contact's last sign of life.
+    this.armDeposit(pair)
     this.pump(pair)
   }
 
@@ -432,6 +433,7 @@ export class Outbox {
     if (!deposits || pair.closed || this.stopped || pair.pending.size === 0 || pair.depositing) return
     pair.depositing = true
     pair.depositAgain = false
+    const nextSeq = pair.nextSeq
     deposits
       .run(this.depositPair(pair))
       .catch((err: unknown) => {
@@ -442,6 +444,8 @@ export class Outbox {
         pair.depositing = false
         if (deposited > 0) log.info({ deposited }, 'messages left in the contact’s mailbox')
         if (pair.depositAgain) this.deposit(pair)
+        // Messages sent during the run have no record yet: due as any new message.
+        else if (pair.nextSeq !== nextSeq) this.armDeposit(pair)
         else this.armDeposit(pair, next ?? now() + config.depositAfterMs)
       })
   }

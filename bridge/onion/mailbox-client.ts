@@ -21,17 +21,22 @@ import {
   mailboxItemId,
 } from '../wire/mailbox.js'
 import type { RelayMessage } from '../wire/relay-message.js'
-import { OnionError } from './errors.js'
+import { CircuitBuildError, OnionError } from './errors.js'
 import { mailboxAddress, mailboxHolders, mailboxIdOf, mailboxPeriods } from './mailbox-address.js'
 import type { OnionRouter } from './onion-router.js'
 import type { OriginCircuit } from './origin-circuit.js'
-import { selectPath, targetOf } from './path.js'
+import { selectPath, targetId, targetOf } from './path.js'
 
 /** A circuit kept to one holder, and the last request queued on it. */
 interface Kept {
   circuit: OriginCircuit | undefined
   tail: Promise<unknown>
+  /** The holder did not answer a circuit build: its requests fail at once until then. */
+  downUntil: number
 }
+
+/** How long a holder that did not answer a circuit build is skipped (a fetch asks it once per period). */
+const HOLDER_DOWN_MS = 60_000
 
 type MailboxRequest = Extract<RelayMessage, { command: 'mailboxDeposit' | 'mailboxFetch' | 'mailboxAck' }>
 
@@ -84,6 +89,7 @@ export class MailboxClient {
   readonly #circuits = new Map<string, Kept>()
   /** id → period of every item fetched and not yet acked, so ack() knows whom to tell. */
   readonly #fetched = new Map<string, number>()
+  #stopped = false
 
   constructor(options: MailboxClientOptions) {
     this.#options = options
@@ -119,6 +125,7 @@ export class MailboxClient {
     const { router, config } = this.#options
     const found = new Map<string, FetchedItem>()
     for (const period of periods ?? mailboxPeriods(router.now(), config.periodMs, config.retentionMs)) {
+      if (this.#stopped) throw this.#stoppedError()
       const signer = blindedSigner(identity, period, this.#backend, MAILBOX_BLINDING)
       const holders = this.#holders(mailboxIdOf(signer.publicKey, this.#backend), SPARE_HOLDERS)
       const lists = await Promise.all(
@@ -162,9 +169,15 @@ export class MailboxClient {
     return outcomes
   }
 
+  /** Destroys the kept circuits; requests under way or queued fail at once (none builds a new circuit). */
   stop(): void {
+    this.#stopped = true
     for (const { circuit } of this.#circuits.values()) circuit?.destroy()
     this.#circuits.clear()
+  }
+
+  #stoppedError(): OnionError {
+    return new OnionError('CIRCUIT_CLOSED', 'the mailbox client is stopped')
   }
 
   #holders(mailboxId: Uint8Array, spare = 0): RelayEntry[] {
@@ -226,8 +239,10 @@ export class MailboxClient {
     holder: RelayEntry,
     request: MailboxRequest | ((binding: Uint8Array) => MailboxRequest),
   ): Promise<{ items: MailboxItem[]; result: MailboxResult }> {
+    if (this.#stopped) return Promise.reject(this.#stoppedError())
     const kept = this.#kept(holder)
     const run = kept.tail.then(async () => {
+      if (this.#stopped) throw this.#stoppedError()
       const circuit = await this.#circuitTo(holder)
       const binding = circuit.hops.at(-1)!.keys.binding
       return circuit.mailbox(typeof request === 'function' ? request(binding) : request)
@@ -239,7 +254,7 @@ export class MailboxClient {
   #kept(holder: RelayEntry): Kept {
     let kept = this.#circuits.get(holder.id)
     if (!kept) {
-      kept = { circuit: undefined, tail: Promise.resolve() }
+      kept = { circuit: undefined, tail: Promise.resolve(), downUntil: 0 }
       this.#circuits.set(holder.id, kept)
     }
     return kept
@@ -252,6 +267,8 @@ export class MailboxClient {
     if (circuit && !circuit.closed && router.now() < circuit.createdAt + onion.circuitLifetimeMs)
       return circuit
     circuit?.destroy()
+    kept.circuit = undefined
+    if (router.now() < kept.downUntil) throw new OnionError('TIMEOUT', 'the holder did not answer lately')
     const path = [
       ...selectPath(directory, onion.outboundHops, {
         exclude: [router.nodeId, holder.id],
@@ -259,7 +276,15 @@ export class MailboxClient {
       }),
       targetOf(holder),
     ]
-    kept.circuit = await router.buildCircuit(path)
+    try {
+      kept.circuit = await router.buildCircuit(path)
+    } catch (error) {
+      if (error instanceof CircuitBuildError) {
+        directory.report(targetId(path[error.failedHop]!), -onion.failurePenalty)
+        if (error.failedHop === path.length - 1) kept.downUntil = router.now() + HOLDER_DOWN_MS
+      }
+      throw error
+    }
     return kept.circuit
   }
 }
