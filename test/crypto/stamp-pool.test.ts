@@ -37,7 +37,7 @@ describe('stamps minted on worker threads', () => {
     const ticker = setInterval(() => ticks++, 5)
     const nonces = await Promise.all(subjects.map((s) => pool.mint(s, 12)))
     clearInterval(ticker)
-    nonces.forEach((nonce, i) => assert.ok(checkStamp(subjects[i]!, nonce, 12)))
+    for (const [i, nonce] of nonces.entries()) assert.ok(checkStamp(subjects[i]!, nonce, 12))
     assert.ok(ticks > 0, 'timers ran while the workers hashed')
   })
 
