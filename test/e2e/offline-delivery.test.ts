@@ -125,6 +125,7 @@ describe('offline delivery between two bridges through mailboxes held by the tes
         ),
       )
     }
+    await until('alice’s client got every XEP-0198 ack', () => ackedAt.size >= MESSAGES, 30_000)
     // B never had a record: A's bridge deposits at once, then stops before B shows up.
     await until(
       'alice’s bridge deposited all',
@@ -154,7 +155,10 @@ describe('offline delivery between two bridges through mailboxes held by the tes
       const original = Date.parse(stamp)
       const acked = ackedAt.get(`a${i}`)!
       // Millisecond stamps; the clocks are one machine's.
-      assert.ok(original >= sentAt[i]! && original <= acked, `message ${i}: ${stamp} outside its sending`)
+      assert.ok(
+        original >= sentAt[i]! && original <= acked,
+        `message ${i}: ${stamp} not within its sending (${sentAt[i]}–${acked})`,
+      )
     })
 
     // Bob's client acknowledged each with a receipt; A is offline, so they wait in A's mailbox.
