@@ -26,6 +26,9 @@ export type ReceiveOutcome =
  */
 const FORGETTABLE: ReadonlySet<ReceiveOutcome> = new Set(['stored', 'duplicate', 'handled', 'junk'])
 
+/** Passes over one fetch's items, at most (each re-reads only what the ones before left). */
+const MAX_PASSES = 8
+
 export interface FetchReport {
   fetched: number
   /** Items the holders were told to delete. */
@@ -110,15 +113,18 @@ export class MailboxFetcher {
     const { port, receive, log } = this.deps
     const items = await port.fetch(identity)
     const forget: Uint8Array[] = []
-    const partial: (typeof items)[number][] = []
-    for (const item of items) {
-      const outcome = await receive(identity.publicKey, item.item)
-      if (FORGETTABLE.has(outcome)) forget.push(item.id)
-      else if (outcome === 'partial') partial.push(item)
+    // Passes over what is left while they make progress: a chunk read before the rest of its
+    // message is a duplicate once the message is stored, and a full reassembly has room again.
+    let left = [...items]
+    for (let pass = 0; pass < MAX_PASSES && left.length > 0 && !this.stopped; pass++) {
+      const kept: typeof left = []
+      for (const item of left) {
+        if (FORGETTABLE.has(await receive(identity.publicKey, item.item))) forget.push(item.id)
+        else kept.push(item)
+      }
+      if (kept.length === left.length) break
+      left = kept
     }
-    // A chunk read before the last of its message: the message is stored now, so it is a duplicate.
-    for (const item of partial)
-      if (FORGETTABLE.has(await receive(identity.publicKey, item.item))) forget.push(item.id)
     if (forget.length > 0 && !this.stopped) await port.ack(identity, forget)
     const report = { fetched: items.length, acked: forget.length, kept: items.length - forget.length }
     if (items.length > 0) log.info(report, 'mailbox fetched')

@@ -19,6 +19,7 @@ import type { OnionRouter } from '../../bridge/onion/onion-router.js'
 import { onionRelays } from '../../bridge/onion/testnet-relays.js'
 import { openMemoryStore, openStore, type Store, type Table } from '../../bridge/store/index.js'
 import { ENVELOPE_LENGTH } from '../../bridge/wire/envelope.js'
+import { DATA_HEADER_BYTES } from '../../bridge/wire/frame.js'
 import { MailboxStatus } from '../../bridge/wire/mailbox.js'
 import { FAST, waitUntil } from '../dht/helpers.js'
 import { testOnionConfig } from '../onion/helpers.js'
@@ -117,8 +118,9 @@ describe(`messenger offline delivery through the real MailboxClient on a ${N}-no
     identity: Identity,
     at: number,
     config = messaging(),
-    port = new Watched(clientOn(testnet.nodes[at]!)),
+    maxFrameBytes?: number,
   ): Promise<Side> {
+    const port = new Watched(clientOn(testnet.nodes[at]!))
     const store = await openStore({ dataDir: join(dir, name) })
     const delivered: InboundMessage[] = []
     const messenger = new Messenger({
@@ -128,6 +130,7 @@ describe(`messenger offline delivery through the real MailboxClient on a ${N}-no
       config,
       log: silentLogger,
       deliver: async (m) => void delivered.push(m),
+      ...(maxFrameBytes ? { maxFrameBytes } : {}),
       mailbox: { port, holders: mailbox.holders, concurrency: 2, fetchIntervalMs: 600_000 },
     })
     messenger.addIdentity(identity)
@@ -266,6 +269,27 @@ describe(`messenger offline delivery through the real MailboxClient on a ${N}-no
     await waitUntil('bob has it', () => side.delivered.length === 1)
     assert.equal(text(side.delivered[0]!), 'again')
     await stopSide(alice)
+    await stopSide(side)
+  })
+
+  it('messages of several chunks, more than the recipient reassembles at once, all arrive from one fetch', async () => {
+    const chunk = 64
+    const alice = await startSide('a5', generateIdentity(), 1, messaging(), DATA_HEADER_BYTES + chunk)
+    const bob = generateIdentity()
+    const text3 = (i: number) => `${i}`.padEnd(3 * chunk - 10, '.')
+    for (let i = 0; i < 6; i++)
+      await alice.messenger.send(alice.identity.publicKey, bob.publicKey, bytes(text3(i)))
+    await waitUntil('18 chunks deposited', async () => (await held()) >= 18 * mailbox.holders)
+    await stopSide(alice)
+    // Two partial messages at a time: the chunks come in any order, so later passes take the rest.
+    const side = await startSide('b5', bob, outside(bob), messaging({ reassemblyPerSender: 2 }))
+    assert.deepEqual(await side.messenger.fetchMailbox(bob.publicKey), { fetched: 18, acked: 18, kept: 0 })
+    await waitUntil('bob has all 6', () => side.delivered.length >= 6)
+    assert.deepEqual(
+      side.delivered.map(text),
+      Array.from({ length: 6 }, (_, i) => text3(i)),
+    )
+    assert.equal(await held(), 0)
     await stopSide(side)
   })
 
