@@ -87,6 +87,14 @@ export class Deposits {
     return { deposited: done.filter((at) => at !== undefined).length, next }
   }
 
+  /** Leaves one frame (an acknowledgement) in `to`'s mailbox, within the same limit; failures are logged. */
+  async depositFrame(from: Identity, to: Uint8Array, frame: Uint8Array): Promise<void> {
+    if (this.stopped) return
+    await this.limit
+      .run(async () => this.deps.port.deposit(to, await this.deps.seal(from, to, frame)))
+      .catch((err: unknown) => this.deps.log.debug({ err }, 'acknowledgement not deposited'))
+  }
+
   /** The message left the outbox (acknowledged): its record goes in the same batch. */
   forgetOp(pairKey: string, seq: number): BatchOp {
     this.records.get(pairKey)?.delete(seq)

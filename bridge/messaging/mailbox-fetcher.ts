@@ -41,6 +41,8 @@ export interface MailboxFetcherDeps {
   port: MailboxPort
   /** Messenger.receive for a mailbox item. */
   receive(to: Uint8Array, envelope: Uint8Array): Promise<ReceiveOutcome>
+  /** After a round's items were handled and the holders acknowledged: tell the senders. */
+  roundDone(identity: Identity): Promise<void>
   /** Between two fetches of one identity, ±10 %. */
   intervalMs: number
   log: Logger
@@ -126,6 +128,7 @@ export class MailboxFetcher {
       left = kept
     }
     if (forget.length > 0 && !this.stopped) await port.ack(identity, forget)
+    await this.deps.roundDone(identity)
     const report = { fetched: items.length, acked: forget.length, kept: items.length - forget.length }
     if (items.length > 0) log.info(report, 'mailbox fetched')
     return report

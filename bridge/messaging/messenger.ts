@@ -4,6 +4,7 @@ import type { MessagingConfig } from '../config/sections/messaging.js'
 import { CryptoError } from '../crypto/errors.js'
 import { type Identity, x25519FromEd25519PublicKey } from '../crypto/identity.js'
 import type { Logger } from '../log.js'
+import { OnionError } from '../onion/errors.js'
 import type { BatchOp, Store } from '../store/index.js'
 import {
   DATA_HEADER_BYTES,
@@ -14,7 +15,7 @@ import {
   type Frame,
   MESSAGE_ID_BYTES,
 } from '../wire/frame.js'
-import { AckQueue } from './ack-queue.js'
+import { AckQueue, packAcks } from './ack-queue.js'
 import { uniform } from './backoff.js'
 import { Deposits } from './deposits.js'
 import { type EnvelopeSealer, MAX_FRAME_BYTES, type OpenedEnvelope } from './envelope.js'
@@ -107,6 +108,9 @@ export class Messenger extends EventEmitter<MessengerEvents> {
   private readonly inbox: Inbox
   private readonly acks: AckQueue
   private readonly fetcher: MailboxFetcher | undefined
+  private readonly deposits: Deposits | undefined
+  /** Per (local, sender): the seqs of each stream that mailbox items of the current round stored. */
+  private readonly mailboxAcks = new Map<string, MailboxAcks>()
   private stopped = false
 
   constructor(private readonly options: MessengerOptions) {
@@ -118,7 +122,7 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     const tables = messagingTables(store)
     const common = { store, tables, config, log, now: this.now, uniform: uniform(this.random) }
     const { mailbox } = options
-    const deposits =
+    const deposits = (this.deposits =
       mailbox &&
       new Deposits({
         ...common,
@@ -126,12 +130,13 @@ export class Messenger extends EventEmitter<MessengerEvents> {
         seal: (from, to, frame) => options.sealer.seal(from, to, frame, { prekey: false }),
         minHolders: Math.min(config.depositMinHolders, mailbox.holders),
         concurrency: mailbox.concurrency,
-      })
+      }))
     this.fetcher =
       mailbox &&
       new MailboxFetcher({
         port: mailbox.port,
         receive: (to, envelope) => this.receive(to, envelope, { fromMailbox: true }),
+        roundDone: (identity) => this.ackMailboxSenders(identity),
         intervalMs: mailbox.fetchIntervalMs,
         log,
         uniform: common.uniform,
@@ -255,7 +260,10 @@ export class Messenger extends EventEmitter<MessengerEvents> {
       } else if (frame.type === 'ephemeral') {
         return this.drop('mailboxEphemeral')
       }
-      return await this.dispatch(local, from, frame)
+      const outcome = await this.dispatch(local, from, frame)
+      if (options.fromMailbox && frame.type === 'data' && (outcome === 'stored' || outcome === 'duplicate'))
+        this.noteMailboxAck(local, from, frame.stream, frame.seq)
+      return outcome
     } catch (err) {
       return this.drop('internal', err)
     }
@@ -329,6 +337,49 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     }
   }
 
+  private noteMailboxAck(local: Identity, from: Uint8Array, stream: Uint8Array, seq: number): void {
+    const key = joinKey(hex(local.publicKey), hex(from))
+    let pair = this.mailboxAcks.get(key)
+    if (!pair) {
+      pair = { local, remote: from, streams: new Map() }
+      this.mailboxAcks.set(key, pair)
+    }
+    let forStream = pair.streams.get(hex(stream))
+    if (!forStream) {
+      forStream = { stream, seqs: new Set() }
+      pair.streams.set(hex(stream), forStream)
+    }
+    forStream.seqs.add(seq)
+  }
+
+  /**
+   * After a fetch round: each sender whose mailbox items were stored gets one
+   * acknowledgement of them all. Sent directly; when the sender has no record
+   * (offline too) it is deposited in the sender's mailbox, so its outbox
+   * empties without both being online at once. Only senders who paid a stamp
+   * per item get one back: nobody makes us mint for free.
+   */
+  private async ackMailboxSenders(identity: Identity): Promise<void> {
+    const prefix = `${hex(identity.publicKey)}:`
+    const pairs = [...this.mailboxAcks].filter(([key]) => key.startsWith(prefix))
+    for (const [key] of pairs) this.mailboxAcks.delete(key)
+    for (const [, { local, remote, streams }] of pairs) {
+      for (const { stream, seqs } of streams.values()) {
+        const entries = [...seqs].sort((a, b) => a - b).map((seq) => ({ seq, chunks: 'stored' as const }))
+        for (const ack of packAcks(stream, entries, this.maxFrameBytes)) {
+          const frame = encodeFrame(ack)
+          try {
+            await this.transmit(local, remote, frame)
+          } catch (err) {
+            if (err instanceof OnionError && err.code === 'NO_RECORD')
+              await this.deposits?.depositFrame(local, remote, frame)
+            else this.options.log.debug({ err }, 'acknowledgement of mailbox items not sent')
+          }
+        }
+      }
+    }
+  }
+
   private async transmit(from: Identity, to: Uint8Array, frame: Uint8Array): Promise<void> {
     const envelope = await this.options.sealer.seal(from, to, frame)
     await this.options.transport.send(to, envelope)
@@ -353,6 +404,12 @@ export class Messenger extends EventEmitter<MessengerEvents> {
   private count(reason: MessengerDrop): void {
     this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1)
   }
+}
+
+interface MailboxAcks {
+  local: Identity
+  remote: Uint8Array
+  streams: Map<string, { stream: Uint8Array; seqs: Set<number> }>
 }
 
 /** What each drop means for a mailbox item (see ReceiveOutcome). */

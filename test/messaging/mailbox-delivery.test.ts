@@ -151,14 +151,33 @@ describe(`messenger offline delivery through the real MailboxClient on a ${N}-no
    * A node that is not one of `identity`'s holders: a node's directory never
    * lists itself, so a recipient cannot yet reach what its own node holds.
    */
-  function outside(identity: Identity): number {
+  function outside(identity: Identity, avoid: number[] = []): number {
     const { id } = mailboxAddress(identity.publicKey, periodAt(Date.now(), mailbox.periodMs))
+    // Any sender's k holders are among the k + 1 closest of all nodes: node 1's k + 1 and node 1.
     const chosen = new Set(
-      mailboxHolders(testnet.nodes[1]!.service.directory, id, mailbox.holders + 2, Date.now()).map(
+      mailboxHolders(testnet.nodes[1]!.service.directory, id, mailbox.holders + 1, Date.now()).map(
         (h) => h.id,
       ),
     )
-    return testnet.nodes.findIndex((n, i) => i > 1 && !chosen.has(hex(n.nodeKey.publicKey)))
+    const at = testnet.nodes.findIndex(
+      (n, i) => i > 1 && !avoid.includes(i) && !chosen.has(hex(n.nodeKey.publicKey)),
+    )
+    assert.ok(at > 1, 'a node outside the mailbox’s holders')
+    return at
+  }
+
+  /**
+   * Alice and Bob were never online together: Bob's acknowledgement waits in
+   * Alice's mailbox (the only item left anywhere), and her restarted bridge's
+   * first fetch empties her outbox.
+   */
+  async function aliceAcked(alice: Side, pending: number): Promise<void> {
+    assert.equal(await held(), mailbox.holders, 'one acknowledgement, at every holder of Alice’s mailbox')
+    await waitUntil('alice’s outbox loaded', () => alice.messenger.counts().outbox === pending)
+    assert.equal((await alice.messenger.fetchMailbox(alice.identity.publicKey))?.acked, 1)
+    assert.equal(alice.messenger.counts().outbox, 0)
+    assert.equal(await held(), 0)
+    await stopSide(alice)
   }
 
   /** Items for anyone, all holders. */
@@ -274,8 +293,12 @@ describe(`messenger offline delivery through the real MailboxClient on a ${N}-no
 
   it('messages of several chunks, more than the recipient reassembles at once, all arrive from one fetch', async () => {
     const chunk = 64
-    const alice = await startSide('a5', generateIdentity(), 1, messaging(), DATA_HEADER_BYTES + chunk)
+    const aliceId = generateIdentity()
+    const config = messaging({ redepositIntervalMs: 60_000 })
     const bob = generateIdentity()
+    // Alice fetches her own mailbox later: from a node that holds none of it, away from Bob's.
+    const aliceAt = outside(aliceId, [outside(bob)])
+    let alice = await startSide('a5', aliceId, aliceAt, config, DATA_HEADER_BYTES + chunk)
     const text3 = (i: number) => `${i}`.padEnd(3 * chunk - 10, '.')
     for (let i = 0; i < 6; i++)
       await alice.messenger.send(alice.identity.publicKey, bob.publicKey, bytes(text3(i)))
@@ -289,13 +312,17 @@ describe(`messenger offline delivery through the real MailboxClient on a ${N}-no
       side.delivered.map(text),
       Array.from({ length: 6 }, (_, i) => text3(i)),
     )
-    assert.equal(await held(), 0)
     await stopSide(side)
+    alice = await startSide('a5', aliceId, aliceAt, config, DATA_HEADER_BYTES + chunk)
+    await aliceAcked(alice, 6)
   })
 
-  it('acks holders only after durable storage: a recipient restarted between fetch and ack loses nothing and shows nothing twice', async () => {
-    const alice = await startSide('a3', generateIdentity(), 1)
+  it('acks holders only after durable storage: a recipient restarted between fetch and ack loses nothing and shows nothing twice; the sender, offline too, finds the acknowledgement in its mailbox', async () => {
+    const aliceId = generateIdentity()
+    const config = messaging({ redepositIntervalMs: 60_000 })
     const bob = generateIdentity()
+    const aliceAt = outside(aliceId, [outside(bob)])
+    let alice = await startSide('a3', aliceId, aliceAt, config)
     for (let i = 0; i < 4; i++)
       await alice.messenger.send(alice.identity.publicKey, bob.publicKey, bytes(`r${i}`))
     await waitUntil('deposited', async () => (await held()) >= 4 * mailbox.holders)
@@ -316,9 +343,10 @@ describe(`messenger offline delivery through the real MailboxClient on a ${N}-no
     await new Promise((resolve) => setTimeout(resolve, 200))
     assert.deepEqual(side.delivered, [], 'nothing shown twice')
     assert.deepEqual(shown, ['r0', 'r1', 'r2', 'r3'])
-    assert.equal(await held(), 0)
     assert.equal(side.messenger.dropped().duplicate, 4)
     await stopSide(side)
+    alice = await startSide('a3', aliceId, aliceAt, config)
+    await aliceAcked(alice, 4)
   })
 
   it('hostile items in a mailbox — garbage, an envelope for someone else, a stale ephemeral — are dropped and acked; the recipient stays healthy', async () => {
