@@ -38,8 +38,8 @@ export function stampWork(size: number, difficulty: number): bigint {
   return (1n << BigInt(difficulty)) * BigInt(Math.ceil(size / STAMP_UNIT_BYTES))
 }
 
-/** Everything hashed before the nonce. */
-function stampPrefix(subject: StampSubject, backend: CryptoBackend): Uint8Array {
+/** Everything hashed before the nonce (a minting worker gets it with the work: bridge/crypto/stamp-pool.ts). */
+export function stampPrefix(subject: StampSubject, backend: CryptoBackend): Uint8Array {
   assertBytes(subject.mailboxId, 'mailboxId')
   assertBytes(subject.item, 'item')
   assertInteger(subject.expiry, 'expiry', 0, 0xffffffff)

@@ -70,13 +70,23 @@ export class EnvelopeSealer {
     })
   }
 
-  /** Always ENVELOPE_LENGTH bytes. Throws EnvelopeError FRAME_TOO_LARGE or RECIPIENT_INVALID. */
-  async seal(from: Identity, to: Uint8Array, frame: Uint8Array): Promise<Uint8Array> {
+  /**
+   * Always ENVELOPE_LENGTH bytes. Throws EnvelopeError FRAME_TOO_LARGE or RECIPIENT_INVALID.
+   * `prekey: false` seals to the recipient's identity key alone (prekey id zero): for a
+   * mailbox, whose items outlive every prekey (docs/protocol.md "Mailboxes"). Such an
+   * envelope is not forward secret.
+   */
+  async seal(
+    from: Identity,
+    to: Uint8Array,
+    frame: Uint8Array,
+    options: { prekey?: boolean } = {},
+  ): Promise<Uint8Array> {
     if (frame.length > MAX_FRAME_BYTES)
       throw new EnvelopeError('FRAME_TOO_LARGE', `frame of ${frame.length} bytes; at most ${MAX_FRAME_BYTES}`)
     const { recipientStatic, staticShared } = this.recipientKeys(from, to)
     const own = await this.prekeys.current(from.publicKey)
-    const peer = await this.prekeys.peer(from.publicKey, to)
+    const peer = options.prekey === false ? undefined : await this.prekeys.peer(from.publicKey, to)
     const body = encodeEnvelopeBody({ prekey: own.publicKey, prekeyValidUntil: own.validUntil, frame })
     const parts = sealEnvelope(this.backend, {
       sender: from,

@@ -30,6 +30,9 @@ export type InboxDrop =
   | 'tooLarge'
   | 'unreliableData'
 
+/** What became of a DATA frame: stored durably, seen before, one chunk held in memory, or dropped. */
+export type InboxOutcome = 'stored' | 'duplicate' | 'partial' | 'stopped' | InboxDrop
+
 export interface InboxDeps {
   store: Store
   tables: MessagingTables
@@ -120,15 +123,15 @@ export class Inbox {
     }
   }
 
-  /** An authentic DATA frame from `remote` to `local`. */
-  async handleData(local: Identity, remote: Uint8Array, frame: DataFrame): Promise<void> {
+  /** An authentic DATA frame from `remote` to `local`; 'stored' once the message is durable. */
+  async handleData(local: Identity, remote: Uint8Array, frame: DataFrame): Promise<InboxOutcome> {
     const pair = this.pairFor(local, remote)
     pair.busy++
     try {
-      await this.serial.run(pair.key, async () => {
-        if (this.stopped) return
-        if (!frame.reliable) return this.deps.dropped('unreliableData')
-        await this.accept(pair, await this.streamFor(pair, frame.stream), frame)
+      return await this.serial.run(pair.key, async (): Promise<InboxOutcome> => {
+        if (this.stopped) return 'stopped'
+        if (!frame.reliable) return this.drop('unreliableData')
+        return this.accept(pair, await this.streamFor(pair, frame.stream), frame)
       })
     } finally {
       pair.busy--
@@ -198,42 +201,45 @@ export class Inbox {
     return stream
   }
 
-  private async accept(pair: RecvPair, stream: RecvStream, frame: DataFrame): Promise<void> {
-    const { config, dropped } = this.deps
+  private drop(reason: InboxDrop | 'duplicate'): InboxDrop | 'duplicate' {
+    this.deps.dropped(reason)
+    return reason
+  }
+
+  private async accept(pair: RecvPair, stream: RecvStream, frame: DataFrame): Promise<InboxOutcome> {
+    const { config } = this.deps
     const { seq } = frame
     if (stream.order.has(seq)) {
       // Stored or delivered already: the sender missed our acknowledgement; say it again.
-      dropped('duplicate')
-      return this.deps.ack(pair.local, pair.remote, stream.id, { seq, chunks: 'stored' })
+      this.deps.ack(pair.local, pair.remote, stream.id, { seq, chunks: 'stored' })
+      return this.drop('duplicate')
     }
-    if (seq >= stream.order.floor + config.outboxPerContact) return dropped('tooFarAhead')
-    if (pair.stored >= config.outboxPerContact) return dropped('inboxFull')
+    if (seq >= stream.order.floor + config.outboxPerContact) return this.drop('tooFarAhead')
+    if (pair.stored >= config.outboxPerContact) return this.drop('inboxFull')
     if (frame.count === 1) return this.store(pair, stream, frame, frame.body)
     const partial = this.partialFor(pair, stream, frame)
-    if (!partial) return
+    if (typeof partial === 'string') return this.drop(partial)
     if (!partial.add(frame.index, frame.body)) {
       this.removePartial(pair, stream, seq)
-      return dropped('tooLarge')
+      return this.drop('tooLarge')
     }
     partial.touchedAt = this.deps.now()
     if (!partial.complete) {
-      return this.deps.ack(pair.local, pair.remote, stream.id, { seq, chunks: partial.indices() })
+      this.deps.ack(pair.local, pair.remote, stream.id, { seq, chunks: partial.indices() })
+      return 'partial'
     }
-    await this.store(pair, stream, frame, partial.body())
+    return this.store(pair, stream, frame, partial.body())
   }
 
-  private partialFor(pair: RecvPair, stream: RecvStream, frame: DataFrame): Reassembly | undefined {
-    const { config, dropped, now } = this.deps
+  private partialFor(
+    pair: RecvPair,
+    stream: RecvStream,
+    frame: DataFrame,
+  ): Reassembly | 'inconsistent' | 'reassemblyFull' {
+    const { config, now } = this.deps
     const existing = stream.partials.get(frame.seq)
-    if (existing) {
-      if (existing.matches(frame)) return existing
-      dropped('inconsistent')
-      return undefined
-    }
-    if (pair.partials >= config.reassemblyPerSender && !this.evictStalePartial(pair)) {
-      dropped('reassemblyFull')
-      return undefined
-    }
+    if (existing) return existing.matches(frame) ? existing : 'inconsistent'
+    if (pair.partials >= config.reassemblyPerSender && !this.evictStalePartial(pair)) return 'reassemblyFull'
     const partial = new Reassembly(frame, config.maxMessageBytes, now())
     stream.partials.set(frame.seq, partial)
     pair.partials++
@@ -259,7 +265,12 @@ export class Inbox {
   }
 
   /** Durable before acknowledged: the message and its stream's state in one batch, then the ack. */
-  private async store(pair: RecvPair, stream: RecvStream, frame: DataFrame, body: Uint8Array): Promise<void> {
+  private async store(
+    pair: RecvPair,
+    stream: RecvStream,
+    frame: DataFrame,
+    body: Uint8Array,
+  ): Promise<'stored'> {
     const { store, tables } = this.deps
     this.removePartial(pair, stream, frame.seq)
     await this.writes.track(
@@ -276,6 +287,7 @@ export class Inbox {
     pair.stored++
     this.deps.ack(pair.local, pair.remote, stream.id, { seq: frame.seq, chunks: 'stored' })
     this.kick(pair)
+    return 'stored'
   }
 
   private kick(pair: RecvPair): void {

@@ -1,9 +1,11 @@
 import type { MessagingConfig } from '../config/sections/messaging.js'
 import type { Identity } from '../crypto/identity.js'
 import type { Logger } from '../log.js'
+import { OnionError } from '../onion/errors.js'
 import type { BatchOp, Store } from '../store/index.js'
 import { type AckFrame, encodeFrame, MESSAGE_ID_BYTES, STREAM_ID_BYTES } from '../wire/frame.js'
 import { Backoff } from './backoff.js'
+import type { DepositPair, Deposits } from './deposits.js'
 import { MessengerError } from './messenger-errors.js'
 import { InFlight } from './serial.js'
 import { hex, joinKey, type MessagingTables, seqKey, unhex } from './tables.js'
@@ -28,6 +30,8 @@ export interface OutboxDeps {
   forget(to: Uint8Array): void
   acked(from: Uint8Array, to: Uint8Array, id: Uint8Array): void
   unreachable(from: Uint8Array, to: Uint8Array): void
+  /** Offline delivery: pending messages of a contact that is gone are left in its mailbox. */
+  deposits?: Deposits
 }
 
 /** One reliable message waiting for its final acknowledgement. */
@@ -70,6 +74,10 @@ class SendPair {
   unreachableTimer: NodeJS.Timeout | undefined
   unreachableSent = false
   lastProgressAt: number
+  depositTimer: NodeJS.Timeout | undefined
+  depositing = false
+  /** The contact had no record while a deposit ran: run again at once when it ends. */
+  depositAgain = false
 
   constructor(
     readonly key: string,
@@ -196,6 +204,7 @@ export class Outbox {
       pair.lastProgressAt = this.deps.now()
       this.armRetry(pair, true)
       this.armUnreachable(pair)
+      this.armDeposit(pair)
     }
     this.pump(pair)
     return 'ok'
@@ -212,6 +221,7 @@ export class Outbox {
     pair.unreachableSent = false
     pair.lastProgressAt = this.deps.now()
     this.armUnreachable(pair)
+    this.armDeposit(pair)
     if (pair.backoff.backedOff) this.resendNow(pair, this.deps.now() - this.deps.config.retryInitialMs)
   }
 
@@ -231,6 +241,7 @@ export class Outbox {
 
   async stop(): Promise<void> {
     this.stopped = true
+    this.deps.deposits?.stop()
     for (const pair of this.pairs.values()) this.close(pair)
     await this.writes.settled()
   }
@@ -269,6 +280,8 @@ export class Outbox {
       this.armUnreachable(pair)
     }
     this.armRetry(pair, false)
+    // A new message is due for deposit depositAfterMs after the contact's last sign of life.
+    this.armDeposit(pair)
     this.pump(pair)
   }
 
@@ -276,6 +289,8 @@ export class Outbox {
     pair.closed = true
     clearTimeout(pair.retryTimer)
     clearTimeout(pair.unreachableTimer)
+    clearTimeout(pair.depositTimer)
+    this.deps.deposits?.unload(pair.key)
     this.pairs.delete(pair.key)
   }
 
@@ -303,15 +318,19 @@ export class Outbox {
     for (const state of message.state) if (state === IN_FLIGHT) pair.inFlight--
     pair.pending.delete(message.seq)
     const key = joinKey(pair.key, seqKey(message.seq))
+    const { deposits, tables, store } = this.deps
+    const ops = [tables.outbox.delOp(key), ...(deposits ? [deposits.forgetOp(pair.key, message.seq)] : [])]
     this.writes
-      .track(this.deps.tables.outbox.del(key))
+      .track(store.batch(ops))
       .then(() => this.deps.acked(pair.from.publicKey, pair.to, message.id))
       .catch((err) => this.deps.log.warn({ err, key }, 'cannot delete an acknowledged outbox entry'))
     if (pair.pending.size === 0) {
       clearTimeout(pair.retryTimer)
       clearTimeout(pair.unreachableTimer)
+      clearTimeout(pair.depositTimer)
       pair.retryTimer = undefined
       pair.unreachableTimer = undefined
+      pair.depositTimer = undefined
     }
   }
 
@@ -351,33 +370,102 @@ export class Outbox {
   }
 
   private async sendChunk(pair: SendPair, message: OutMessage, index: number): Promise<void> {
-    const { chunkBytes, log } = this.deps
     message.sentAt[index] = this.deps.now()
     try {
       const body = message.body ?? (await this.loadBody(pair, message))
       if (!body || !pair.pending.has(message.seq)) return
-      const frame = encodeFrame({
-        type: 'data',
-        reliable: true,
-        stream: pair.stream,
-        seq: message.seq,
-        id: message.id,
-        timestamp: message.timestamp,
-        index,
-        count: message.count,
-        body: body.subarray(index * chunkBytes, (index + 1) * chunkBytes),
-      })
-      await this.deps.transmit(pair.from, pair.to, frame)
+      await this.deps.transmit(pair.from, pair.to, this.chunkFrame(pair, message, body, index))
     } catch (err) {
       // A failed attempt, like a lost one: the retry timer sends it again.
-      log.debug({ err, seq: message.seq, index }, 'chunk not sent')
+      this.deps.log.debug({ err, seq: message.seq, index }, 'chunk not sent')
+      if (err instanceof OnionError && err.code === 'NO_RECORD') this.depositNow(pair)
     }
   }
 
+  private chunkFrame(pair: SendPair, message: OutMessage, body: Uint8Array, index: number): Uint8Array {
+    const { chunkBytes } = this.deps
+    return encodeFrame({
+      type: 'data',
+      reliable: true,
+      stream: pair.stream,
+      seq: message.seq,
+      id: message.id,
+      timestamp: message.timestamp,
+      index,
+      count: message.count,
+      body: body.subarray(index * chunkBytes, (index + 1) * chunkBytes),
+    })
+  }
+
   private async loadBody(pair: SendPair, message: OutMessage): Promise<Uint8Array | undefined> {
-    const record = await this.deps.tables.outbox.get(joinKey(pair.key, seqKey(message.seq)))
-    message.body = record?.body
+    message.body = await this.readBody(pair, message)
     return message.body
+  }
+
+  private async readBody(pair: SendPair, message: OutMessage): Promise<Uint8Array | undefined> {
+    return (await this.deps.tables.outbox.get(joinKey(pair.key, seqKey(message.seq))))?.body
+  }
+
+  /**
+   * (Re)arms the deposit timer: due `depositAfterMs` after the contact's last
+   * sign of life, or at `at` when that is later (what was deposited is due again then).
+   */
+  private armDeposit(pair: SendPair, at = 0): void {
+    if (!this.deps.deposits) return
+    clearTimeout(pair.depositTimer)
+    pair.depositTimer = undefined
+    if (pair.closed || this.stopped || pair.pending.size === 0 || pair.depositing) return
+    const due = Math.max(at, pair.lastProgressAt + this.deps.config.depositAfterMs)
+    pair.depositTimer = setTimeout(() => this.deposit(pair), Math.max(0, due - this.deps.now()))
+    pair.depositTimer.unref()
+  }
+
+  /** The contact has no rendezvous record: it is offline, deposit without waiting. */
+  private depositNow(pair: SendPair): void {
+    if (pair.depositing) pair.depositAgain = true
+    else this.deposit(pair)
+  }
+
+  private deposit(pair: SendPair): void {
+    const { deposits, log, now, config } = this.deps
+    clearTimeout(pair.depositTimer)
+    pair.depositTimer = undefined
+    if (!deposits || pair.closed || this.stopped || pair.pending.size === 0 || pair.depositing) return
+    pair.depositing = true
+    pair.depositAgain = false
+    const nextSeq = pair.nextSeq
+    deposits
+      .run(this.depositPair(pair))
+      .catch((err: unknown) => {
+        if (!this.stopped) log.warn({ err }, 'mailbox deposits failed')
+        return { deposited: 0, next: undefined }
+      })
+      .then(({ deposited, next }) => {
+        pair.depositing = false
+        if (deposited > 0) log.info({ deposited }, 'messages left in the contact’s mailbox')
+        if (pair.depositAgain) this.deposit(pair)
+        // Messages sent during the run have no record yet: due as any new message.
+        else if (pair.nextSeq !== nextSeq) this.armDeposit(pair)
+        else this.armDeposit(pair, next ?? now() + config.depositAfterMs)
+      })
+  }
+
+  private depositPair(pair: SendPair): DepositPair {
+    return {
+      key: pair.key,
+      from: pair.from,
+      to: pair.to,
+      candidates: [...pair.pending.values()].map((message) => ({
+        seq: message.seq,
+        chunks: message.count,
+        frames: async () => {
+          const body = message.body ?? (await this.readBody(pair, message))
+          if (!body) return undefined
+          return Array.from({ length: message.count }, (_, i) => this.chunkFrame(pair, message, body, i))
+        },
+      })),
+      isPending: (seq) => !pair.closed && pair.pending.has(seq),
+    }
   }
 
   /** (Re)arms the retry timer; `restart` replaces a running one (after progress the delay starts over). */

@@ -33,3 +33,22 @@ export class InFlight {
     await Promise.allSettled(this.pending)
   }
 }
+
+/** Runs at most `max` tasks at a time; the others wait in call order. */
+export class Limit {
+  private running = 0
+  private readonly waiting: (() => void)[] = []
+
+  constructor(private readonly max: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve))
+    this.running++
+    try {
+      return await task()
+    } finally {
+      this.running--
+      this.waiting.shift()?.()
+    }
+  }
+}

@@ -20,6 +20,14 @@ export type MessageRecord = z.infer<typeof messageSchema>
 const deliverySchema = z.strictObject({ floor: count, skipped: z.array(count) })
 export type DeliveryRecord = z.infer<typeof deliverySchema>
 
+/**
+ * Per outbox entry left in recipients' mailboxes: when it was last deposited,
+ * how many holders took it (the fewest over its chunks) and how many deposits
+ * in a row reached too few, so a restart re-deposits only what is due.
+ */
+const depositSchema = z.strictObject({ at: count, ok: count, misses: count })
+export type DepositRecord = z.infer<typeof depositSchema>
+
 export interface MessagingTables {
   /** key `from:to` */
   streams: Table<StreamRecord>
@@ -29,6 +37,8 @@ export interface MessagingTables {
   inbox: Table<MessageRecord>
   /** key `to:from:stream` */
   delivery: Table<DeliveryRecord>
+  /** key `from:to:seq`, as the outbox entry's */
+  deposits: Table<DepositRecord>
 }
 
 export function messagingTables(store: Store): MessagingTables {
@@ -37,6 +47,7 @@ export function messagingTables(store: Store): MessagingTables {
     outbox: store.table('msg-outbox', jsonCodec(messageSchema)),
     inbox: store.table('msg-inbox', jsonCodec(messageSchema)),
     delivery: store.table('msg-delivery', jsonCodec(deliverySchema)),
+    deposits: store.table('msg-deposits', jsonCodec(depositSchema)),
   }
 }
 

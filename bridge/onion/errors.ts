@@ -13,6 +13,8 @@ export type OnionErrorCode =
   | 'NO_PATH'
   /** The intro point does not know the auth key, or refused the introduction. */
   | 'INTRODUCE_FAILED'
+  /** The DHT holds no live rendezvous record for the address: it is offline (or never was online). */
+  | 'NO_RECORD'
   /** A payload larger than one relay message. */
   | 'TOO_LARGE'
   /** A mailbox holder answered a request with a refusal (its status is in the message). */

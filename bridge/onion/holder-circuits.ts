@@ -27,6 +27,8 @@ const BUILD_ATTEMPTS = 4
  */
 const HOLDER_RETRY_MS = 60_000
 
+const stoppedError = () => new OnionError('CIRCUIT_CLOSED', 'the mailbox circuits are stopped')
+
 /** A circuit kept to one holder, and the last request queued on it. */
 interface Kept {
   circuit: OriginCircuit | undefined
@@ -44,6 +46,7 @@ interface Kept {
 export class HolderCircuits {
   readonly #options: HolderCircuitsOptions
   readonly #kept = new Map<string, Kept>()
+  #stopped = false
 
   constructor(options: HolderCircuitsOptions) {
     this.#options = options
@@ -58,8 +61,11 @@ export class HolderCircuits {
     holder: RelayEntry,
     request: MailboxRequest | ((binding: Uint8Array) => MailboxRequest),
   ): Promise<{ items: MailboxItem[]; result: MailboxResult }> {
+    if (this.#stopped) return Promise.reject(stoppedError())
     const kept = this.#keptFor(holder)
     const once = async () => {
+      // Queued behind a request that was under way at stop(): fail now, build nothing.
+      if (this.#stopped) throw stoppedError()
       const circuit = await this.#circuitTo(holder, kept)
       const binding = circuit.hops.at(-1)!.keys.binding
       return circuit.mailbox(typeof request === 'function' ? request(binding) : request)
@@ -80,9 +86,20 @@ export class HolderCircuits {
     return run
   }
 
-  stop(): void {
+  get stopped(): boolean {
+    return this.#stopped
+  }
+
+  /** Destroys the kept circuits; a later request builds a new one. */
+  release(): void {
     for (const { circuit } of this.#kept.values()) circuit?.destroy()
     this.#kept.clear()
+  }
+
+  /** Destroys the kept circuits for good; requests under way or queued fail at once (none builds a new circuit). */
+  stop(): void {
+    this.#stopped = true
+    this.release()
   }
 
   #usable(circuit: OriginCircuit | undefined): boolean {

@@ -6,7 +6,7 @@ import { defaultBackend } from '../crypto/default-backend.js'
 import { DOMAIN } from '../crypto/domains.js'
 import type { Identity } from '../crypto/identity.js'
 import { signedBytes } from '../crypto/sign.js'
-import { mintStamp } from '../crypto/stamp.js'
+import { mintStamp, type StampSubject } from '../crypto/stamp.js'
 import { periodAt } from '../dht/period.js'
 import type { RelayDirectory, RelayEntry } from '../dht/relay-directory.js'
 import type { Logger } from '../log.js'
@@ -32,6 +32,8 @@ export interface MailboxClientOptions {
   config: MailboxConfig
   log: Logger
   backend?: CryptoBackend
+  /** Mints a deposit's stamp; default mintStamp on this thread (the bridge passes a StampPool's). */
+  mint?: (subject: StampSubject, difficulty: number) => Promise<Uint8Array>
 }
 
 /** What one holder answered (or `failed`: no circuit, no answer). */
@@ -88,7 +90,8 @@ export class MailboxClient {
     const mailbox = mailboxAddress(recipient, periodAt(now, config.periodMs), this.#backend)
     const expiry = Math.floor((now + config.retentionMs) / 1000)
     const subject = { mailboxId: mailbox.id, item, expiry }
-    const stamp = mintStamp(subject, config.stampDifficulty, this.#backend)
+    const mint = this.#options.mint ?? (async (s, d) => mintStamp(s, d, this.#backend))
+    const stamp = await mint(subject, config.stampDifficulty)
     const deposit = { ...subject, stamp }
     return Promise.all(
       this.#holders(mailbox.id).map((holder) =>
@@ -106,6 +109,7 @@ export class MailboxClient {
     const { router, config } = this.#options
     const found = new Map<string, FetchedItem>()
     for (const period of periods ?? mailboxPeriods(router.now(), config.periodMs, config.retentionMs)) {
+      if (this.#circuits.stopped) throw new OnionError('CIRCUIT_CLOSED', 'the mailbox client is stopped')
       const signer = blindedSigner(identity, period, this.#backend, MAILBOX_BLINDING)
       const holders = this.#holders(mailboxIdOf(signer.publicKey, this.#backend), SPARE_HOLDERS)
       const lists = await Promise.all(
@@ -149,6 +153,7 @@ export class MailboxClient {
     return outcomes
   }
 
+  /** Destroys the kept circuits; requests under way or queued fail at once (none builds a new circuit). */
   stop(): void {
     this.#circuits.stop()
   }

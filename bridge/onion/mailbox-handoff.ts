@@ -311,7 +311,7 @@ export function networkHandoff(options: NetworkHandoffOptions): MailboxHandoff {
         const { result } = await circuits.request(entry, { command: 'mailboxDeposit', deposit })
         return MAILBOX_STATUS_NAMES.get(result.status)!
       },
-      idle: () => circuits.stop(),
+      idle: () => circuits.release(),
     },
     config: options.config,
     log: options.log,

@@ -117,6 +117,11 @@ export class MailboxHolder implements MailboxHandler {
     return Math.floor(this.#config.diskBudgetBytes / STORED_ITEM_BYTES)
   }
 
+  /** Items held now, as far as the requests handled so far tell (for status pages). */
+  get held(): number {
+    return this.#total
+  }
+
   /** Items and mailboxes held now (after pending requests). */
   counts(): Promise<{ items: number; mailboxes: number }> {
     return this.#serial(async () => ({ items: this.#total, mailboxes: this.#perMailbox.size }))

@@ -92,7 +92,7 @@ export class OnionService extends EventEmitter<OnionServiceEvents> {
       }
     }
     const record = await fetchRendezvous(this.#options.blinded, address)
-    if (!record) throw new OnionError('INTRODUCE_FAILED', 'no rendezvous record for this address')
+    if (!record) throw new OnionError('NO_RECORD', 'no rendezvous record for this address')
     this.#records.set(key, record)
     return this.#introducer.send(record, payload)
   }

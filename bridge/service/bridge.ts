@@ -4,7 +4,7 @@ import { GatewayError } from '../gateway/errors.js'
 import { Gateway } from '../gateway/gateway.js'
 import type { Logger } from '../log.js'
 import { EnvelopeSealer } from '../messaging/envelope.js'
-import { type MessageTransport, Messenger } from '../messaging/messenger.js'
+import { type MailboxPort, type MessageTransport, Messenger } from '../messaging/messenger.js'
 import { OnionError } from '../onion/errors.js'
 import type { Store } from '../store/index.js'
 import { XMPPError } from '../xmpp/errors.js'
@@ -110,6 +110,16 @@ export function createBridge(config: Config, { log, store, xmppModules = [] }: B
     },
     forget: (to) => network?.onion.forget(to),
   }
+  // The messenger exists before the network starts: its mailboxes are the network's once it runs.
+  const mailboxes: MailboxPort = {
+    deposit: (to, envelope) => networkOn().mailbox.deposit(to, envelope),
+    fetch: (identity) => networkOn().mailbox.fetch(identity),
+    ack: (identity, ids) => networkOn().mailbox.ack(identity, ids),
+  }
+  const networkOn = (): BridgeNetwork => {
+    if (!network) throw new OnionError('NO_PATH', 'the network is not running')
+    return network
+  }
   const sealer = new EnvelopeSealer({ store, config: config.messaging })
   let expiryTimer: NodeJS.Timeout | undefined
   const messenger = new Messenger({
@@ -122,14 +132,31 @@ export function createBridge(config: Config, { log, store, xmppModules = [] }: B
       if (!gateway) throw new Error('gateway not started')
       return gateway.deliver(message)
     },
+    ...(config.net.enabled
+      ? {
+          mailbox: {
+            port: mailboxes,
+            holders: config.mailbox.holders,
+            concurrency: config.mailbox.stampWorkers,
+            fetchIntervalMs: config.mailbox.fetchIntervalMs,
+          },
+        }
+      : {}),
   })
+
+  /** Once the identity is reachable, what waits for it in its mailboxes comes in. */
+  function fetchMailbox(identity: Identity): void {
+    messenger
+      .fetchMailbox(identity.publicKey)
+      ?.catch((error: unknown) => bridgeLog.warn({ err: error }, 'mailbox fetch failed'))
+  }
 
   function bringOnline(account: string, identity: Identity): void {
     if (unlocked.has(account)) return
     unlocked.set(account, identity)
     accounts.set(hex(identity.publicKey), account)
     messenger.addIdentity(identity)
-    network?.host(identity)
+    network?.host(identity, () => fetchMailbox(identity))
     bridgeLog.info({ account, address: encodeAddress(identity.publicKey) }, 'identity unlocked')
   }
 
@@ -161,11 +188,11 @@ export function createBridge(config: Config, { log, store, xmppModules = [] }: B
     status: () => ({
       startedAt,
       xmpp: xmppRunning ? xmppStatus(config.xmpp, xmpp) : null,
-      network: network ? { ...network.counts(), outbox: messenger.counts().outbox, mailboxHeld: null } : null,
+      network: network ? { ...network.counts(), outbox: messenger.counts().outbox } : null,
     }),
     async start() {
       if (config.net.enabled) {
-        network = await startBridgeNetwork(config, log)
+        network = await startBridgeNetwork(config, log, store)
         network.onion.on('message', (address, payload) => void messenger.receive(address, payload))
       }
       gateway = new Gateway({

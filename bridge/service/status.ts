@@ -38,7 +38,7 @@ export interface NetworkStatus {
   introPoints: number
   /** Messages waiting to be delivered. */
   outbox: number
-  /** Sealed envelopes this node keeps for others' offline recipients; null until mailboxes exist (issue 7). */
+  /** Sealed envelopes this node keeps for others' offline recipients; null when it holds none (not a relay, or mailbox.hold off). */
   mailboxHeld: number | null
 }
 

@@ -9,6 +9,7 @@ import { nativeBackend } from '../../bridge/crypto/native.js'
 import { xchachaOpen, xchachaSeal } from '../../bridge/crypto/xchacha.js'
 import { silentLogger } from '../../bridge/log.js'
 import { EnvelopeSealer, type OpenedEnvelope } from '../../bridge/messaging/envelope.js'
+import { EnvelopeError } from '../../bridge/messaging/errors.js'
 import {
   type InboundMessage,
   type MessageTransport,
@@ -43,7 +44,7 @@ export class StandInSealer {
   }
 
   async open(to: Identity, envelope: Uint8Array): Promise<OpenedEnvelope> {
-    if (envelope.length < 72) throw new Error('short envelope')
+    if (envelope.length < 72) throw new EnvelopeError('ENVELOPE_MALFORMED', 'short envelope')
     const from = envelope.slice(0, 32)
     const key = nativeBackend.x25519(to.x25519PrivateKey, x25519FromEd25519PublicKey(from))
     const frame = xchachaOpen(key, envelope.subarray(32, 56), envelope.subarray(56), to.publicKey)

@@ -9,7 +9,7 @@ import { type Config, configSchema } from '../../config/schema.js'
 import { startTestnet, TESTNET_CONFIG, type Testnet } from '../../dht/testnet.js'
 import { ParanoimError } from '../../errors.js'
 import type { Logger } from '../../log.js'
-import { onionRelays } from '../../onion/testnet-relays.js'
+import { onionRelays, relayMailboxes } from '../../onion/testnet-relays.js'
 import { type Bridge, createBridge } from '../../service/bridge.js'
 import { openStore, type Store } from '../../store/index.js'
 import type { XmppModule } from '../../xmpp/module.js'
@@ -209,7 +209,12 @@ async function startDemo(
   const { config, log } = context
   const startedAt = Date.now()
   progress(`Starting a private network of ${nodes} nodes on 127.0.0.1…`)
-  started.testnet = await startTestnet({ nodes, config, log, attach: onionRelays(config.onion, log) })
+  started.testnet = await startTestnet({
+    nodes,
+    config,
+    log,
+    attach: onionRelays(config.onion, log, relayMailboxes(config)),
+  })
   stop.check()
   await started.testnet.discoverRelays()
   stop.check()

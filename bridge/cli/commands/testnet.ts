@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { loadConfig, mergeLayers, parseOverrides } from '../../config/load.js'
 import { formatTestnetStatus, startTestnet, TESTNET_CONFIG } from '../../dht/testnet.js'
 import { createLogger } from '../../log.js'
-import { onionRelays } from '../../onion/testnet-relays.js'
+import { onionRelays, relayMailboxes } from '../../onion/testnet-relays.js'
 import type { GlobalOptions } from '../context.js'
 import { UsageError } from '../errors.js'
 import { nextSignal } from '../signals.js'
@@ -39,7 +39,7 @@ export function registerTestnetCommand(program: Command): void {
         nodes,
         config,
         log,
-        attach: onionRelays(config.onion, log),
+        attach: onionRelays(config.onion, log, relayMailboxes(config)),
         onProgress: ({ joined, total, node }) => {
           const line = `joined ${joined}/${total} (node ${node.index} at ${node.endpoint.host}:${node.endpoint.port})`
           process.stderr.write(tty ? `\r${line}\u001b[K` : `${line}\n`)

@@ -46,6 +46,14 @@ export const mailboxSection = z
     itemsPerMailbox: z.number().int().min(1).max(100_000).default(2000),
     /** Holder: items sent in answer to one FETCH (the fetcher asks again for more). */
     fetchBatch: z.number().int().min(1).max(255).default(16),
+    /** Recipient: each unlocked identity's mailboxes are fetched this often (and when it comes online), ±10 %. */
+    fetchIntervalMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(5 * MINUTE),
+    /** Sender: worker threads minting deposit stamps, so the bridge stays responsive. */
+    stampWorkers: z.number().int().min(1).max(16).default(2),
     /** Holder: expired items are deleted this often. */
     sweepIntervalMs: z
       .number()

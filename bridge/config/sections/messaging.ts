@@ -56,6 +56,21 @@ export const messagingSection = z
     outboxPerContact: z.number().int().min(10).max(1_000_000).default(10_000),
     /** Partly received messages kept per sender, at most (the rest is dropped unacknowledged). */
     reassemblyPerSender: z.number().int().min(1).max(1000).default(16),
+    /**
+     * Offline delivery: pending messages go to the contact's mailbox when it has no
+     * rendezvous record, or acknowledged nothing for this long.
+     */
+    depositAfterMs: z.number().int().min(SECOND).default(MINUTE),
+    /** A message still unacknowledged is deposited again this long after (holders may have left). */
+    redepositIntervalMs: z
+      .number()
+      .int()
+      .min(MINUTE)
+      .default(12 * HOUR),
+    /** A deposit fewer holders took is tried again sooner (depositAfterMs, doubling); at most mailbox.holders. */
+    depositMinHolders: z.number().int().min(1).max(20).default(3),
+    /** Chunks (one stamp each) of one contact's oldest messages kept deposited at a time; the rest wait. */
+    depositChunksPerContact: z.number().int().min(1).max(100_000).default(500),
   })
   .prefault({})
 

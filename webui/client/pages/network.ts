@@ -56,7 +56,7 @@ function networkCard(network: NetworkStatus | null): HTMLElement {
             ['Outbound tunnels (built when sending)', network.tunnels.outbound],
             ['Intro points', network.introPoints],
             ['Messages waiting to be sent', network.outbox],
-            ['Envelopes held for others', network.mailboxHeld ?? 'no mailbox yet'],
+            ['Envelopes held for others', network.mailboxHeld ?? 'none: this node holds no mailboxes'],
           ]),
           reachability(network),
         ]
