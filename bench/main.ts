@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     fmt(row.value),
     row.unit,
     row.reference ? `${row.reference.label}: ${fmt(row.reference.value)}` : '',
-    row.reference ? `×${fmt(row.value / row.reference.value)}` : '',
+    row.reference && row.reference.value !== 0 ? `×${fmt(row.value / row.reference.value)}` : '',
   ])
   console.log(formatTable(['suite', 'metric', 'value', 'unit', 'reference', 'ratio'], table))
 }
