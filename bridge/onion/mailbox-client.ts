@@ -21,8 +21,9 @@ import {
   mailboxItemId,
 } from '../wire/mailbox.js'
 import { OnionError } from './errors.js'
-import { HolderCircuits } from './holder-circuits.js'
+import { HolderCircuits, type MailboxRequest } from './holder-circuits.js'
 import { mailboxAddress, mailboxHolders, mailboxIdOf, mailboxPeriods } from './mailbox-address.js'
+import type { MailboxHandler } from './mailbox-holder.js'
 import type { OnionRouter } from './onion-router.js'
 
 export interface MailboxClientOptions {
@@ -34,7 +35,17 @@ export interface MailboxClientOptions {
   backend?: CryptoBackend
   /** Mints a deposit's stamp; default mintStamp on this thread (the bridge passes a StampPool's). */
   mint?: (subject: StampSubject, difficulty: number) => Promise<Uint8Array>
+  /**
+   * This node's own holder, when it holds mailboxes: senders whose directories
+   * list us may have left our identities' items with it, and our directory
+   * never lists ourselves, so fetch and ack ask it directly too.
+   */
+  local?: MailboxHandler
 }
+
+/** The holder a request goes to: a relay through a circuit, or this node's own holder. */
+type Holder = RelayEntry | typeof SELF
+const SELF = 'self'
 
 /** What one holder answered (or `failed`: no circuit, no answer). */
 export interface HolderOutcome {
@@ -59,6 +70,7 @@ const SPARE_HOLDERS = 2
 const FETCH_RETRIES = 3
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
+const idOf = (holder: Holder): string => (holder === SELF ? SELF : holder.id)
 const statusName = (result: MailboxResult): MailboxStatusName => MAILBOX_STATUS_NAMES.get(result.status)!
 
 /**
@@ -111,11 +123,13 @@ export class MailboxClient {
     for (const period of periods ?? mailboxPeriods(router.now(), config.periodMs, config.retentionMs)) {
       if (this.#circuits.stopped) throw new OnionError('CIRCUIT_CLOSED', 'the mailbox client is stopped')
       const signer = blindedSigner(identity, period, this.#backend, MAILBOX_BLINDING)
-      const holders = this.#holders(mailboxIdOf(signer.publicKey, this.#backend), SPARE_HOLDERS)
+      const holders = this.#withSelf(
+        this.#holders(mailboxIdOf(signer.publicKey, this.#backend), SPARE_HOLDERS),
+      )
       const lists = await Promise.all(
         holders.map((holder) =>
           this.#fetchAll(holder, signer).catch((error: unknown) => {
-            this.#options.log.debug({ err: error, holder: holder.id }, 'mailbox fetch failed')
+            this.#options.log.debug({ err: error, holder: idOf(holder) }, 'mailbox fetch failed')
             return []
           }),
         ),
@@ -139,7 +153,9 @@ export class MailboxClient {
     const outcomes: HolderOutcome[] = []
     for (const [period, list] of byPeriod) {
       const signer = blindedSigner(identity, period, this.#backend, MAILBOX_BLINDING)
-      const holders = this.#holders(mailboxIdOf(signer.publicKey, this.#backend), SPARE_HOLDERS)
+      const holders = this.#withSelf(
+        this.#holders(mailboxIdOf(signer.publicKey, this.#backend), SPARE_HOLDERS),
+      )
       for (let at = 0; at < list.length; at += MAX_ACK_IDS) {
         const chunk = list.slice(at, at + MAX_ACK_IDS)
         outcomes.push(
@@ -163,20 +179,43 @@ export class MailboxClient {
     return mailboxHolders(directory, mailboxId, config.holders + spare, router.now(), this.#backend)
   }
 
-  async #outcome(holder: RelayEntry, run: () => Promise<{ result: MailboxResult }>): Promise<HolderOutcome> {
+  #withSelf(holders: RelayEntry[]): Holder[] {
+    return this.#options.local ? [...holders, SELF] : holders
+  }
+
+  async #outcome(holder: Holder, run: () => Promise<{ result: MailboxResult }>): Promise<HolderOutcome> {
     try {
-      return { holder: holder.id, status: statusName((await run()).result) }
+      return { holder: idOf(holder), status: statusName((await run()).result) }
     } catch (error) {
-      this.#options.log.debug({ err: error, holder: holder.id }, 'mailbox request failed')
-      return { holder: holder.id, status: 'failed' }
+      this.#options.log.debug({ err: error, holder: idOf(holder) }, 'mailbox request failed')
+      return { holder: idOf(holder), status: 'failed' }
     }
   }
 
+  /**
+   * A FETCH or an ACK at `holder`. Our own holder needs no circuit: the
+   * request is signed over a fresh random binding, which it checks as it
+   * would a circuit's.
+   */
+  #ask(
+    holder: Holder,
+    request: (binding: Uint8Array) => MailboxRequest,
+  ): Promise<{ items: MailboxItem[]; result: MailboxResult }> {
+    const local = this.#options.local
+    if (holder !== SELF || !local) return this.#circuits.request(holder as RelayEntry, request)
+    const binding = this.#backend.randomBytes(32)
+    const message = request(binding)
+    if (message.command === 'mailboxFetch') return local.fetch(message.fetch, binding)
+    if (message.command === 'mailboxAck')
+      return local.ack(message.ack, binding).then((result) => ({ items: [], result }))
+    throw new OnionError('MAILBOX_REFUSED', 'we deposit only with other relays')
+  }
+
   /** Pages through one holder's items for the mailbox of `signer`. */
-  async #fetchAll(holder: RelayEntry, signer: BlindedSigner): Promise<MailboxItem[]> {
+  async #fetchAll(holder: Holder, signer: BlindedSigner): Promise<MailboxItem[]> {
     const items: MailboxItem[] = []
     for (let retries = 0; retries <= FETCH_RETRIES; ) {
-      const answer = await this.#circuits.request(holder, (binding) => ({
+      const answer = await this.#ask(holder, (binding) => ({
         command: 'mailboxFetch',
         fetch: {
           mailboxKey: signer.publicKey,
@@ -197,8 +236,8 @@ export class MailboxClient {
     throw new OnionError('TIMEOUT', 'the holder’s answers kept losing items')
   }
 
-  #ackAt(holder: RelayEntry, signer: BlindedSigner, ids: Uint8Array[]) {
-    return this.#circuits.request(holder, (binding) => ({
+  #ackAt(holder: Holder, signer: BlindedSigner, ids: Uint8Array[]) {
+    return this.#ask(holder, (binding) => ({
       command: 'mailboxAck',
       ack: {
         mailboxKey: signer.publicKey,

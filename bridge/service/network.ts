@@ -88,6 +88,7 @@ export async function startBridgeNetwork(config: Config, log: Logger, store: Sto
     config: config.mailbox,
     log: netLog,
     mint: (subject, difficulty) => stamps.mint(subject, difficulty),
+    ...(holder ? { local: holder } : {}),
   })
   const hosted = new Set<string>()
   const hosting = new Map<string, NodeJS.Timeout>()

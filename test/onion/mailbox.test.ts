@@ -92,8 +92,7 @@ describe(`mailboxes on a ${N}-node testnet, every relay a holder`, () => {
     )
     sender = clientOn(testnet.nodes[1]!)
     bob = generateIdentity()
-    // B fetches from a node that is not one of its own holders: a directory never lists its own
-    // node, so a node cannot yet reach the items it holds itself (see the report: next session).
+    // B fetches from a node that is not one of its own holders (the next test covers one that is).
     const held = new Set(bobHolders().map((h) => h.id))
     const fetcher = testnet.nodes.find((n, i) => i > 1 && !held.has(hex(n.nodeKey.publicKey)))!
     recipient = clientOn(fetcher)
@@ -136,6 +135,37 @@ describe(`mailboxes on a ${N}-node testnet, every relay a holder`, () => {
     assert.ok(outcomes.length > 0 && outcomes.every((o) => o.status === 'ok'))
     for (const holder of holders.values()) assert.equal((await holder.counts()).items, 0)
     assert.deepEqual(await recipient.fetch(bob), [])
+  })
+
+  it('a recipient whose own node is one of its holders fetches and acks those copies there too (its directory never lists itself)', async () => {
+    const carol = generateIdentity()
+    const { id } = mailboxAddress(carol.publicKey, periodAt(Date.now(), mailbox.periodMs))
+    const own = mailboxHolders(testnet.nodes[1]!.service.directory, id, mailbox.holders, Date.now())[0]!
+    const node = testnet.nodes.find((n) => hex(n.nodeKey.publicKey) === own.id)!
+    const sent = [envelope(), envelope()]
+    for (const item of sent)
+      assert.ok((await sender.deposit(carol.publicKey, item)).every((o) => o.status === 'ok'))
+    const mine = holderOf(own.id)
+    assert.equal((await mine.counts()).items, 2)
+
+    const client = new MailboxClient({
+      router: routerOf(node),
+      directory: node.service.directory,
+      onion,
+      config: mailbox,
+      log: silentLogger,
+      local: mine,
+    })
+    const fetched = await client.fetch(carol)
+    assert.deepEqual(new Set(fetched.map((f) => hex(f.item))), new Set(sent.map(hex)))
+    const outcomes = await client.ack(
+      carol,
+      fetched.map((f) => f.id),
+    )
+    assert.ok(outcomes.some((o) => o.holder === 'self' && o.status === 'ok'))
+    assert.equal((await mine.counts()).items, 0, 'its own copies are deleted too')
+    for (const holder of holders.values()) assert.equal((await holder.counts()).items, 0)
+    client.stop()
   })
 
   it('refuses a deposit without a valid stamp, past its expiry or over quota, and a fetch or ack with a wrong authorization; the holder stays healthy', async () => {
