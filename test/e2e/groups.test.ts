@@ -107,6 +107,22 @@ function subjects(viewer: Side): string[] {
     .map((s) => s.getChildText('subject') ?? '')
 }
 
+/** A second session over a side's store (the bridge's own is not reachable from here), for its keys. */
+async function sessionCopy(side: Side, group: Uint8Array): Promise<GroupSession> {
+  const identities = new IdentityService({
+    store: side.store,
+    kdf: side.config.identity.kdf,
+    log: silentLogger,
+  })
+  return GroupSession.load({
+    store: side.store,
+    local: await identities.open(side.nickname, PASSWORD),
+    group,
+    config: side.config.groups,
+    maxMessageBytes: side.config.messaging.maxMessageBytes,
+  })
+}
+
 const join_ = (side: Side) =>
   side.client.xmpp.send(xml('presence', { to: `${side.room}/${side.nick}` }, xml('x', { xmlns: MUC })))
 
@@ -244,19 +260,30 @@ describe('group chat across three bridges: one room, three @xmpp/client users', 
       await until(`${viewer.nick} sees carol kicked`, () =>
         presencesOf(viewer, carol).some((p) => p.type === 'unavailable' && p.codes.includes('307')),
       )
-    const sessionOf = async (side: Side, identity: { publicKey: Uint8Array; seed: Uint8Array }) =>
-      GroupSession.load({
-        store: side.store,
-        local: identity as never,
-        group,
-        config: side.config.groups,
-        maxMessageBytes: side.config.messaging.maxMessageBytes,
-      })
-    void sessionOf
     await alice.client.xmpp.send(
       xml('message', { to: alice.room, type: 'groupchat' }, xml('body', {}, 'after the kick')),
     )
     await until('bob has the message after the kick', () => groupchat(bob, alice).includes('after the kick'))
     assert.ok(!groupchat(carol, alice).includes('after the kick'))
+    // Carol's bridge holds the state that removed her, and no key of its new epoch.
+    const [aliceCopy, bobCopy, carolCopy] = (await Promise.all(
+      [alice, bob, carol].map((side) => sessionCopy(side, group)),
+    )) as [GroupSession, GroupSession, GroupSession]
+    await until('the new epoch key at bob', () => bobCopy.epochs().includes(2))
+    assert.equal(bobCopy.state!.epoch, 2)
+    assert.equal(carolCopy.state!.epoch, 2)
+    assert.ok(!carolCopy.state!.members.has(Buffer.from(parseAddress(carol.address)).toString('hex')))
+    assert.deepEqual(carolCopy.epochs(), [])
+    // A later group message, sealed by alice's session as her bridge holds it: bob opens it, carol cannot.
+    const later = await aliceCopy.seal({ kind: 'subject', subject: 'later' })
+    assert.equal((await bobCopy.open(later.message)).body.kind, 'subject')
+    await assert.rejects(carolCopy.open(later.message), (err: { code?: string }) => err.code === 'NOT_MEMBER')
+    // And carol cannot come back into the members-only room.
+    await join_(carol)
+    const refused = await carol.client.next(
+      (s) => s.is('presence') && s.attrs.type === 'error' && s.attrs.from === `${carol.room}/${carol.nick}`,
+      WAIT,
+    )
+    assert.ok(refused.getChild('error')?.getChild('registration-required'))
   })
 })
