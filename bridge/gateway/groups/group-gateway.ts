@@ -276,8 +276,10 @@ export class GroupGateway {
     }
     const fresh =
       (body.kind === 'join' || body.kind === 'nick') && this.occupants.enter(group, sender, body.nick)
+    // A join of an occupant already in (a welcome crossing our own) changes nothing.
+    if (body.kind === 'join' && !fresh) return
     await showMessage(this.mirror(), this.rooms.roomOf(group), message)
-    if (fresh && body.kind === 'join') await this.welcome(group, sender)
+    if (body.kind === 'join') await this.welcome(group, sender)
   }
 
   /** Every local occupant of the room tells a member who just came in that it is there. */

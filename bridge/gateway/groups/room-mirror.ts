@@ -1,12 +1,14 @@
 import { encodeAddress } from '../../crypto/address.js'
 import type { Logger } from '../../log.js'
 import type { OpenedGroupMessage } from '../../messaging/groups/session.js'
-import type { StateChange } from '../../messaging/groups/state.js'
+import type { GroupState, StateChange } from '../../messaging/groups/state.js'
 import type { RoomOccupants } from './occupants.js'
 import { roomPayloadElements } from './room-payload.js'
-import type { RoomRemote } from './room-port.js'
+import type { RoomAffiliation, RoomRemote, RoomSettings } from './room-port.js'
 
 const equal = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
+const unhex = (text: string) => new Uint8Array(Buffer.from(text, 'hex'))
 
 export interface MirrorContext {
   muc: RoomRemote
@@ -34,9 +36,10 @@ async function attempt(ctx: MirrorContext, what: string, task: () => Promise<voi
 /**
  * What signed state changes do to the room on this bridge (docs/gateway.md
  * "Groups"): the configuration and affiliations follow the state; a removed
- * member still in the room is kicked (307), a banned one banned (301). When
- * `local` (the identity these changes reached) is added, the room appears
- * for it and its clients get the invitation.
+ * member still in the room is kicked (307), a banned one banned (301). The
+ * room appears when `local` (the identity these changes reached) is added:
+ * it is made with the whole state's affiliations, and its clients get the
+ * invitation. Changes before that are not shown.
  */
 export async function mirrorChanges(
   ctx: MirrorContext,
@@ -47,45 +50,41 @@ export async function mirrorChanges(
   for (const change of changes) {
     const { state } = change
     const actor = encodeAddress(change.signer)
-    const selfAdded = change.added.some((m) => equal(m.address, local))
-    if (selfAdded || change.configChanged)
-      await ctx.muc.configure(room, {
-        name: state.config.name,
-        description: state.config.description,
-        membersOnly: state.config.membersOnly,
-        mode: state.config.mode,
-      })
-    for (const member of [...change.added, ...change.changed])
-      await attempt(ctx, 'affiliation', () =>
-        ctx.muc.affiliation(room, {
-          actor,
-          target: memberJid(ctx, member.address),
-          affiliation: member.affiliation,
-        }),
+    const affiliate = (address: Uint8Array, affiliation: RoomAffiliation) =>
+      attempt(ctx, 'affiliation', () =>
+        ctx.muc.affiliation(room, { actor, target: memberJid(ctx, address), affiliation }),
       )
-    const banned = new Set(change.banned.map((a) => encodeAddress(a)))
+    if (change.added.some((m) => equal(m.address, local))) {
+      await ctx.muc.configure(room, settingsOf(state))
+      for (const member of state.members.values()) await affiliate(member.address, member.affiliation)
+      for (const banned of state.banned) await affiliate(unhex(banned), 'outcast')
+      const account = ctx.accountOf(local)
+      if (account !== undefined && !equal(change.signer, local))
+        await attempt(ctx, 'invitation', () => ctx.muc.invite(room, { account, from: actor }))
+      continue
+    }
+    const wasMember = change.removed.some((a) => equal(a, local))
+    if (!state.members.has(hex(local)) && !wasMember) continue
+    if (change.configChanged) await ctx.muc.configure(room, settingsOf(state))
+    for (const member of [...change.added, ...change.changed])
+      await affiliate(member.address, member.affiliation)
+    const banned = new Set(change.banned.map(hex))
     for (const address of change.removed) {
       const nick = ctx.occupants.nickOf(state.group, address)
       ctx.occupants.leave(state.group, address)
-      if (banned.has(encodeAddress(address))) continue
+      if (banned.has(hex(address))) continue
       if (nick !== undefined)
         await attempt(ctx, 'kick', () => ctx.muc.role(room, { actor, nick, role: 'none' }))
-      await attempt(ctx, 'removal', () =>
-        ctx.muc.affiliation(room, { actor, target: memberJid(ctx, address), affiliation: 'none' }),
-      )
+      await affiliate(address, 'none')
     }
-    for (const address of change.banned)
-      await attempt(ctx, 'ban', () =>
-        ctx.muc.affiliation(room, { actor, target: memberJid(ctx, address), affiliation: 'outcast' }),
-      )
-    for (const address of change.unbanned)
-      await attempt(ctx, 'unban', () =>
-        ctx.muc.affiliation(room, { actor, target: memberJid(ctx, address), affiliation: 'none' }),
-      )
-    const account = ctx.accountOf(local)
-    if (selfAdded && account !== undefined && !equal(change.signer, local))
-      await attempt(ctx, 'invitation', () => ctx.muc.invite(room, { account, from: actor }))
+    for (const address of change.banned) await affiliate(address, 'outcast')
+    for (const address of change.unbanned) await affiliate(address, 'none')
   }
+}
+
+function settingsOf(state: GroupState): RoomSettings {
+  const { name, description, membersOnly, mode } = state.config
+  return { name, description, membersOnly, mode }
 }
 
 /** An opened group message as the room shows it: an occupant's join, leave, nick, subject or message. */

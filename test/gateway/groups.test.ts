@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict'
+import { beforeEach, describe, it } from 'node:test'
+import { createElement as xml } from 'ltx'
+import { encodeAddress } from '../../bridge/crypto/address.js'
+import { GatewayError } from '../../bridge/gateway/errors.js'
+import { isGroupControl } from '../../bridge/wire/group-control.js'
+import { body, type FakeBridge, FakeNetwork } from './groups-helpers.js'
+
+const SETTINGS = { name: 'Team', description: 'd', membersOnly: true, mode: 'normal' as const }
+
+const refused = (condition: string) => (err: unknown) =>
+  err instanceof GatewayError && err.condition === condition
+
+describe('group gateway: room actions ↔ group state and messages (fake rooms, in-memory messengers)', () => {
+  let net: FakeNetwork
+  let alice: FakeBridge
+  let bob: FakeBridge
+  let carol: FakeBridge
+  let group: Uint8Array
+  let room: string
+
+  /** Alice creates "team" and invites bob and carol; bob joins. */
+  beforeEach(async () => {
+    net = new FakeNetwork()
+    alice = await net.add('alice')
+    bob = await net.add('bob')
+    carol = await net.add('carol')
+    await alice.propose({ type: 'create', room: 'team', nick: 'Alice', config: SETTINGS })
+    group = alice.groups.rooms.groupOf('team')!
+    room = encodeAddress(group).toLowerCase()
+    for (const invitee of [bob, carol])
+      await alice.propose({ type: 'invite', room: 'team', invitee: invitee.jid })
+    await net.quiet()
+  })
+
+  it('a room created here is a new group under its local name; an invitee gets the room and the invitation', async () => {
+    assert.equal(alice.groups.rooms.roomOf(group), 'team')
+    const methods = bob.calls.map((c) => c.method)
+    assert.equal(bob.calls[0]!.method, 'configure')
+    assert.equal(bob.calls[0]!.room, room)
+    assert.deepEqual(bob.calls[0]!.args[0], SETTINGS)
+    const invite = bob.calls.find((c) => c.method === 'invite')!
+    assert.deepEqual(invite.args[0], { account: 'bob', from: alice.address })
+    assert.ok(methods.indexOf('affiliation') < methods.indexOf('invite'), 'affiliations are set before')
+    const own = bob.calls.find(
+      (c) =>
+        c.method === 'affiliation' && (c.args[0] as { target: string }).target === `bob@paranoim.localhost`,
+    )
+    assert.equal((own!.args[0] as { affiliation: string }).affiliation, 'member')
+  })
+
+  it('a join crosses as a group message; the newcomer is told who is in', async () => {
+    await bob.propose({ type: 'join', room, nick: 'Bob', presence: [] })
+    await net.quiet()
+    assert.deepEqual(
+      alice.calls.filter((c) => c.method === 'join').map((c) => c.args[0]),
+      [{ address: bob.address, nick: 'Bob' }],
+    )
+    assert.deepEqual(
+      bob.calls.filter((c) => c.method === 'join').map((c) => c.args[0]),
+      [{ address: alice.address, nick: 'Alice' }],
+    )
+    // Carol is a member but not in the room: she sees bob join, and tells nobody.
+    assert.equal(carol.calls.filter((c) => c.method === 'join').length, 1)
+  })
+
+  it('messages cross through the allow-list: foreign elements and client ids stay behind', async () => {
+    await bob.propose({ type: 'join', room, nick: 'Bob', presence: [] })
+    await net.quiet()
+    const payload = [
+      xml('body', {}, 'hello'),
+      xml('x', { xmlns: 'urn:evil' }, xml('script', {}, 'alert(1)')),
+      xml('origin-id', { xmlns: 'urn:xmpp:sid:0', id: 'client-fingerprint' }),
+    ]
+    await alice.propose({ type: 'message', room: 'team', nick: 'Alice', id: 'room-id', payload })
+    await net.quiet()
+    const shown = bob.calls.filter((c) => c.method === 'message').map((c) => c.args[0])
+    assert.equal(shown.length, 1)
+    const message = shown[0] as { address: string; payload: []; id: string }
+    assert.equal(message.address, alice.address)
+    assert.equal(body(message.payload), '<body>hello</body>')
+    assert.match(message.id, /^[0-9a-f]{32}$/)
+    // A subject and a leave too, in the order they were made.
+    await alice.propose({ type: 'subject', room: 'team', nick: 'Alice', subject: 'Plans' })
+    await alice.propose({ type: 'leave', room: 'team', nick: 'Alice' })
+    await net.quiet()
+    assert.deepEqual(
+      bob.calls.slice(-2).map((c) => c.method),
+      ['subject', 'leave'],
+    )
+  })
+
+  it("refusals come from the signed state: a member's kick, a non-member's join, a banned member's join", async () => {
+    await bob.propose({ type: 'join', room, nick: 'Bob', presence: [] })
+    await net.quiet()
+    // Bob is a plain member: the state does not let him remove alice.
+    await assert.rejects(
+      bob.propose({ type: 'role', room, nick: 'Bob', target: 'Alice', role: 'none' }),
+      refused('forbidden'),
+    )
+    await alice.propose({
+      type: 'affiliation',
+      room: 'team',
+      nick: 'Alice',
+      target: carol.jid,
+      affiliation: 'outcast',
+    })
+    await alice.propose({ type: 'role', room: 'team', nick: 'Alice', target: 'Bob', role: 'none' })
+    await net.quiet()
+    await assert.rejects(
+      carol.propose({ type: 'join', room, nick: 'Carol', presence: [] }),
+      refused('forbidden'),
+    )
+    await assert.rejects(
+      bob.propose({ type: 'join', room, nick: 'Bob', presence: [] }),
+      refused('registration-required'),
+    )
+    // Each removal is shown on the removed member's bridge: the ban (301 by the room), the kick (307).
+    assert.ok(
+      carol.calls.some(
+        (c) => c.method === 'affiliation' && (c.args[0] as { affiliation: string }).affiliation === 'outcast',
+      ),
+    )
+    assert.deepEqual(bob.calls.find((c) => c.method === 'role')?.args[0], {
+      actor: alice.address,
+      nick: 'Bob',
+      role: 'none',
+    })
+  })
+
+  it('a kick starts a new epoch: the kicked member cannot open what follows, the others can', async () => {
+    await bob.propose({ type: 'join', room, nick: 'Bob', presence: [] })
+    await carol.propose({ type: 'join', room, nick: 'Carol', presence: [] })
+    await net.quiet()
+    await alice.propose({ type: 'role', room: 'team', nick: 'Alice', target: 'Carol', role: 'none' })
+    await net.quiet()
+    const messages = (side: FakeBridge) => side.calls.filter((c) => c.method === 'message').length
+    await alice.propose({
+      type: 'message',
+      room: 'team',
+      nick: 'Alice',
+      id: 'x',
+      payload: [xml('body', {}, 'later')],
+    })
+    await net.quiet()
+    assert.equal(messages(bob), 1)
+    assert.equal(messages(carol), 0)
+  })
+
+  it('refuses what a network room cannot carry, and rooms named like an unknown group', async () => {
+    await assert.rejects(
+      alice.propose({
+        type: 'private-message',
+        room: 'team',
+        nick: 'Alice',
+        to: 'Bob',
+        toAddress: bob.address,
+        payload: [],
+      }),
+      refused('feature-not-implemented'),
+    )
+    await assert.rejects(
+      carol.propose({
+        type: 'create',
+        room: encodeAddress(new Uint8Array(32).fill(7)).toLowerCase(),
+        nick: 'C',
+        config: SETTINGS,
+      }),
+      refused('item-not-found'),
+    )
+    await assert.rejects(
+      alice.propose({ type: 'role', room: 'team', nick: 'Alice', target: 'Bob', role: 'visitor' }),
+      refused('feature-not-implemented'),
+    )
+  })
+
+  it('drops group bodies that are malformed or about groups it was never given the chain of', async () => {
+    const deliver = (bytes: Uint8Array) =>
+      bob.groups.deliver({
+        from: alice.identity.publicKey,
+        to: bob.identity.publicKey,
+        id: new Uint8Array(16),
+        timestamp: 0,
+        body: bytes,
+        reliable: true,
+      })
+    for (const bytes of [
+      Uint8Array.of(0x67, 0x03),
+      Uint8Array.of(0x67, 0x10, 1, 2, 3),
+      Uint8Array.of(0x67, 0x04, ...new Uint8Array(36)),
+    ]) {
+      assert.ok(isGroupControl(bytes))
+      await deliver(bytes)
+    }
+    assert.equal(bob.calls.filter((c) => c.method === 'configure').length, 1)
+  })
+})
