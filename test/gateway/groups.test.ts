@@ -38,7 +38,7 @@ describe('group gateway: room actions ↔ group state and messages (fake rooms, 
     const methods = bob.calls.map((c) => c.method)
     assert.equal(bob.calls[0]!.method, 'configure')
     assert.equal(bob.calls[0]!.room, room)
-    assert.deepEqual(bob.calls[0]!.args[0], SETTINGS)
+    assert.deepEqual(bob.calls[0]!.args[0], { ...SETTINGS, persistent: true })
     const invite = bob.calls.find((c) => c.method === 'invite')!
     assert.deepEqual(invite.args[0], { account: 'bob', from: alice.address })
     assert.ok(methods.indexOf('affiliation') < methods.indexOf('invite'), 'affiliations are set before')
@@ -107,6 +107,10 @@ describe('group gateway: room actions ↔ group state and messages (fake rooms, 
     })
     await alice.propose({ type: 'role', room: 'team', nick: 'Alice', target: 'Bob', role: 'none' })
     await net.quiet()
+    const carolOnAlice = alice.calls
+      .filter((c) => c.method === 'affiliation' && (c.args[0] as { target: string }).target === carol.jid)
+      .map((c) => (c.args[0] as { affiliation: string }).affiliation)
+    assert.equal(carolOnAlice.at(-1), 'outcast', "the ban stays a ban in the banning admin's room")
     await assert.rejects(
       carol.propose({ type: 'join', room, nick: 'Carol', presence: [] }),
       refused('forbidden'),
@@ -193,5 +197,16 @@ describe('group gateway: room actions ↔ group state and messages (fake rooms, 
       await deliver(bytes)
     }
     assert.equal(bob.calls.filter((c) => c.method === 'configure').length, 1)
+  })
+
+  it("a known group's room made again here (its last local occupant had left) is a join, restored from the state", async () => {
+    const before = alice.calls.length
+    await alice.propose({ type: 'create', room: 'team', nick: 'Alice2', config: { ...SETTINGS, name: '' } })
+    await net.quiet()
+    assert.deepEqual(alice.calls[before]!.args[0], { ...SETTINGS, persistent: true })
+    assert.deepEqual(
+      carol.calls.filter((c) => c.method === 'join').map((c) => c.args[0]),
+      [{ address: alice.address, nick: 'Alice2' }],
+    )
   })
 })

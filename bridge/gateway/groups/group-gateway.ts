@@ -17,7 +17,7 @@ import type { GatewayMessenger } from '../gateway.js'
 import { GroupMember } from './member.js'
 import { RoomOccupants } from './occupants.js'
 import { proposeChange } from './room-actions.js'
-import { type MirrorContext, mirrorChanges, showMessage } from './room-mirror.js'
+import { type MirrorContext, mirrorChanges, restoreRoom, showMessage } from './room-mirror.js'
 import { RoomNames } from './room-names.js'
 import { roomPayloadBytes } from './room-payload.js'
 import type { RoomAction, RoomRemote } from './room-port.js'
@@ -103,12 +103,7 @@ export class GroupGateway {
     if (!group) return
     const identity = this.identityOf(action.account)
     const member = await this.member(identity, group)
-    const state = member.state
-    if (!state?.members.has(hex(identity.publicKey))) {
-      if (state?.banned.has(hex(identity.publicKey)))
-        throw new GatewayError('forbidden', 'you are banned from this group')
-      throw new GatewayError('registration-required', 'you are not a member of this group (any more)')
-    }
+    this.checkMember(member)
     try {
       await this.act(member, group, action)
     } catch (err) {
@@ -163,7 +158,9 @@ export class GroupGateway {
   /** A new room made by a local client becomes a new group, with the client's identity as its owner. */
   private async create(action: Extract<RoomAction, { type: 'create' }>): Promise<void> {
     const identity = this.identityOf(action.account)
-    if (this.rooms.groupOf(action.room) || isAddressLike(action.room))
+    const known = this.rooms.groupOf(action.room)
+    if (known) return this.reopen(identity, action, known)
+    if (isAddressLike(action.room))
       throw new GatewayError(
         'item-not-found',
         'no such group here: a group appears once a member invites you (create a room under a name of your own)',
@@ -182,7 +179,36 @@ export class GroupGateway {
     key.seed.fill(0)
     await this.rooms.remember(action.room, key.publicKey)
     this.occupants.enter(key.publicKey, identity.publicKey, action.nick)
+    this.restoreLater(action.room, member)
     this.log.info({ room: action.room }, 'group created')
+  }
+
+  /**
+   * The room of a group this bridge holds was gone here (a room emptied by
+   * its last local occupant, before it was made persistent): it comes back
+   * with the state's settings, and the member's entry is a join.
+   */
+  private async reopen(
+    identity: Identity,
+    action: Extract<RoomAction, { type: 'create' }>,
+    group: Uint8Array,
+  ): Promise<void> {
+    const member = await this.member(identity, group)
+    this.checkMember(member)
+    this.occupants.enter(group, identity.publicKey, action.nick)
+    await member.publish({ kind: 'join', nick: action.nick }).catch((err) => {
+      throw refusal(err)
+    })
+    this.restoreLater(action.room, member)
+  }
+
+  /** After the room made for a group: persistent, with the state's settings and affiliations (queued behind the room's own work). */
+  private restoreLater(room: string, member: GroupMember): void {
+    const state = member.state
+    if (!state) return
+    void restoreRoom(this.mirror(), room, state).catch((err) =>
+      this.log.warn({ err, room }, 'room settings not restored'),
+    )
   }
 
   /** The room applies its own part of a local change; members it removed are no longer members here either. */
@@ -192,7 +218,7 @@ export class GroupGateway {
     if (change.removed.length === 0) return
     // Queued behind the action the room is applying now (never awaited here: the room waits for us).
     void mirrorChanges(this.mirror(), room, member.identity.publicKey, [
-      { ...change, added: [], changed: [], banned: [], unbanned: [] },
+      { ...change, added: [], changed: [] },
     ]).catch((err) => this.log.debug({ err }, 'removal not mirrored'))
   }
 
@@ -313,6 +339,14 @@ export class GroupGateway {
 
   private key(identity: Uint8Array, group: Uint8Array): string {
     return `${hex(identity)}:${hex(group)}`
+  }
+
+  private checkMember(member: GroupMember): void {
+    const self = hex(member.identity.publicKey)
+    const state = member.state
+    if (state?.members.has(self)) return
+    if (state?.banned.has(self)) throw new GatewayError('forbidden', 'you are banned from this group')
+    throw new GatewayError('registration-required', 'you are not a member of this group (any more)')
   }
 
   private identityOf(account: string): Identity {

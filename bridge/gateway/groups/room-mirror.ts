@@ -55,9 +55,7 @@ export async function mirrorChanges(
         ctx.muc.affiliation(room, { actor, target: memberJid(ctx, address), affiliation }),
       )
     if (change.added.some((m) => equal(m.address, local))) {
-      await ctx.muc.configure(room, settingsOf(state))
-      for (const member of state.members.values()) await affiliate(member.address, member.affiliation)
-      for (const banned of state.banned) await affiliate(unhex(banned), 'outcast')
+      await restoreRoom(ctx, room, state, actor)
       const account = ctx.accountOf(local)
       if (account !== undefined && !equal(change.signer, local))
         await attempt(ctx, 'invitation', () => ctx.muc.invite(room, { account, from: actor }))
@@ -80,6 +78,22 @@ export async function mirrorChanges(
     for (const address of change.banned) await affiliate(address, 'outcast')
     for (const address of change.unbanned) await affiliate(address, 'none')
   }
+}
+
+/** Makes the room of `state` (or brings an existing one to it): persistent, its settings, every affiliation. */
+export async function restoreRoom(
+  ctx: MirrorContext,
+  room: string,
+  state: GroupState,
+  actor = encodeAddress(state.group),
+): Promise<void> {
+  await ctx.muc.configure(room, { ...settingsOf(state), persistent: true })
+  const affiliate = (target: Uint8Array, affiliation: RoomAffiliation) =>
+    attempt(ctx, 'affiliation', () =>
+      ctx.muc.affiliation(room, { actor, target: memberJid(ctx, target), affiliation }),
+    )
+  for (const member of state.members.values()) await affiliate(member.address, member.affiliation)
+  for (const banned of state.banned) await affiliate(unhex(banned), 'outcast')
 }
 
 function settingsOf(state: GroupState): RoomSettings {

@@ -46,7 +46,7 @@ export type RoomAction = ActionBase &
 
 /** What the gateway calls to show the network's events in a room (each throws when the room cannot apply it). */
 export interface RoomRemote {
-  configure(room: string, config: Partial<RoomSettings>): Promise<void>
+  configure(room: string, config: Partial<RoomSettings & { persistent: boolean }>): Promise<void>
   join(room: string, occupant: { address: string; nick: string }): Promise<void>
   leave(room: string, address: string, status?: string): Promise<void>
   changeNick(room: string, address: string, newNick: string): Promise<void>
