@@ -3,13 +3,14 @@ import { parseAddress } from '../../crypto/address.js'
 import type { CryptoBackend } from '../../crypto/backend.js'
 import { defaultBackend } from '../../crypto/default-backend.js'
 import type { Identity } from '../../crypto/identity.js'
+import { ParanoimError } from '../../errors.js'
 import type { Logger } from '../../log.js'
 import { GroupError } from '../../messaging/groups/errors.js'
 import { generateGroupKey, saveGroupSeed } from '../../messaging/groups/group-key.js'
 import { GroupSession, type OpenedGroupMessage } from '../../messaging/groups/session.js'
 import type { StateChange } from '../../messaging/groups/state.js'
 import type { InboundMessage } from '../../messaging/inbox.js'
-import type { Store } from '../../store/index.js'
+import { type Store, StoreError } from '../../store/index.js'
 import { controlGroup, decodeGroupControl, type GroupControl } from '../../wire/group-control.js'
 import { decodeGroupHop, isGroupHop } from '../../wire/group-hop.js'
 import { GatewayError } from '../errors.js'
@@ -98,13 +99,12 @@ export class GroupGateway {
 
   async propose(action: RoomAction): Promise<void> {
     await this.ready
-    if (action.type === 'create') return this.create(action)
-    const group = this.rooms.groupOf(action.room)
-    if (!group) return
-    const identity = this.identityOf(action.account)
-    const member = await this.member(identity, group)
-    this.checkMember(member)
     try {
+      if (action.type === 'create') return await this.create(action)
+      const group = this.rooms.groupOf(action.room)
+      if (!group) return
+      const member = await this.member(this.identityOf(action.account), group)
+      this.checkMember(member)
       await this.act(member, group, action)
     } catch (err) {
       throw refusal(err)
@@ -196,9 +196,7 @@ export class GroupGateway {
     const member = await this.member(identity, group)
     this.checkMember(member)
     this.occupants.enter(group, identity.publicKey, action.nick)
-    await member.publish({ kind: 'join', nick: action.nick }).catch((err) => {
-      throw refusal(err)
-    })
+    await member.publish({ kind: 'join', nick: action.nick })
     this.restoreLater(action.room, member)
   }
 
@@ -224,7 +222,7 @@ export class GroupGateway {
 
   // ---------- group bodies from the messenger: the network → rooms ----------
 
-  /** The messenger's deliver for group bodies (0x67). Bad bodies are logged and dropped, never retried. */
+  /** The messenger's deliver for group bodies (0x67). Bad or refused bodies are logged and dropped, never retried. */
   async deliver(message: InboundMessage): Promise<void> {
     await this.ready
     const account = this.options.identities.accountOf(message.to)
@@ -239,7 +237,9 @@ export class GroupGateway {
       }
       await this.control(identity, message.from, decodeGroupControl(message.body))
     } catch (err) {
-      this.log.debug({ err, code: (err as { code?: string }).code }, 'group body dropped')
+      // A fault of this bridge (not of the body) is thrown: the messenger delivers it again later.
+      if (!(err instanceof ParanoimError) || err instanceof StoreError) throw err
+      this.log.debug({ err, code: err.code }, 'group body dropped')
     }
   }
 

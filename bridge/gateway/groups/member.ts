@@ -66,6 +66,8 @@ export class GroupMember {
   private readonly lists = new Map<number, Uint8Array[]>()
   private waiting: { bytes: Uint8Array; via?: Uint8Array }[] = []
   private timer: NodeJS.Timeout | undefined
+  /** The hops of the packet being published, to wait for. */
+  private hops: Promise<void>[] | undefined
   private stopped = false
 
   constructor(private readonly options: MemberOptions) {
@@ -87,7 +89,11 @@ export class GroupMember {
       presence: this.presence,
       log: options.log,
       now,
-      send: (member, packet) => options.send(identity.publicKey, member, encodeGroupHop(packet)),
+      send: (member, packet) => {
+        const sent = options.send(identity.publicKey, member, encodeGroupHop(packet))
+        this.hops?.push(sent)
+        return sent
+      },
       deliver: (delivery) => this.delivered(delivery),
       // The group mailbox is not wired yet (docs/gateway.md "Groups"): small groups reach offline members pairwise.
       depositForOffline: () => undefined,
@@ -134,8 +140,16 @@ export class GroupMember {
   /** Sends a group body to every other member: once through the fan-out (normal), or sealed for each (high). */
   async publish(body: GroupBody): Promise<void> {
     const sealed = await this.options.session.seal(body)
-    if (sealed.mode === 'high') await this.sendAll([{ to: sealed.recipients, body: sealed.pairwiseBody }])
-    else this.node.publish(sealed.message)
+    if (sealed.mode === 'high') return this.sendAll([{ to: sealed.recipients, body: sealed.pairwiseBody }])
+    // Resolves once every first hop is in the messenger's outbox (a failed one is the node's to log).
+    this.hops = []
+    try {
+      this.node.publish(sealed.message)
+    } finally {
+      const hops = this.hops
+      this.hops = undefined
+      await Promise.allSettled(hops)
+    }
   }
 
   /** Sends a group body to one member only (telling a newcomer who is in the room). */
