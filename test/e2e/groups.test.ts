@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test'
 import { type Element, createElement as xml } from 'ltx'
 import { loadConfig } from '../../bridge/config/load.js'
 import type { Config } from '../../bridge/config/schema.js'
-import { parseAddress } from '../../bridge/crypto/address.js'
+import { encodeAddress, parseAddress } from '../../bridge/crypto/address.js'
 import type { Testnet } from '../../bridge/dht/testnet.js'
 import { silentLogger } from '../../bridge/log.js'
 import { GroupSession } from '../../bridge/messaging/groups/session.js'
@@ -255,6 +255,18 @@ describe('group chat across three bridges: one room, three @xmpp/client users', 
         ),
       )
     await assert.rejects(kick(bob), (err: { condition?: string }) => err.condition === 'forbidden')
+    // The room lets occupants invite, but only an owner or admin can sign a new member in.
+    const stranger = `${encodeAddress(new Uint8Array(32).fill(9)).toLowerCase()}@${DOMAIN}`
+    await bob.client.xmpp.send(
+      xml(
+        'message',
+        { to: bob.room, id: 'bob-invites' },
+        xml('x', { xmlns: MUC_USER }, xml('invite', { to: stranger })),
+      ),
+    )
+    const error = await bob.client.next((s) => s.is('message') && s.attrs.id === 'bob-invites', WAIT)
+    assert.equal(error.attrs.type, 'error')
+    assert.ok(error.getChild('error')?.getChild('forbidden'))
     await kick(alice)
     for (const viewer of [alice, bob, carol])
       await until(`${viewer.nick} sees carol kicked`, () =>

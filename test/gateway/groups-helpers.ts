@@ -55,6 +55,13 @@ export interface FakeBridge {
 export class FakeNetwork {
   readonly bridges = new Map<string, FakeBridge>()
   private tail: Promise<unknown> = Promise.resolve()
+  /** Bodies this predicate matches wait in `held` until release() (a body that is late on the network). */
+  hold: (body: Uint8Array) => boolean = () => false
+  private held: (() => void)[] = []
+
+  release(): void {
+    for (const send of this.held.splice(0)) send()
+  }
 
   messenger(): GatewayMessenger {
     return {
@@ -62,7 +69,11 @@ export class FakeNetwork {
         const target = this.bridges.get(hex(to))
         if (!target) return
         const message = { from, to, id: randomBytes(16), timestamp: Date.now(), body, reliable: true }
-        this.tail = this.tail.then(() => target.groups.deliver(message))
+        const send = () => {
+          this.tail = this.tail.then(() => target.groups.deliver(message))
+        }
+        if (this.hold(body)) this.held.push(send)
+        else send()
       },
       on: () => undefined,
       off: () => undefined,

@@ -209,4 +209,20 @@ describe('group gateway: room actions ↔ group state and messages (fake rooms, 
       [{ address: alice.address, nick: 'Alice2' }],
     )
   })
+
+  it('an invitation is shown only once the epoch key is in, so the invitee can take part at once', async () => {
+    const dave = await net.add('dave')
+    net.hold = (bytes) => bytes[1] === 0x02 // key packages
+    await alice.propose({ type: 'invite', room: 'team', invitee: dave.jid })
+    await net.quiet()
+    assert.ok(
+      dave.calls.some((c) => c.method === 'configure'),
+      'the room is there',
+    )
+    assert.ok(!dave.calls.some((c) => c.method === 'invite'), 'but no invitation yet')
+    net.release()
+    await net.quiet()
+    assert.ok(dave.calls.some((c) => c.method === 'invite'))
+    await dave.propose({ type: 'join', room, nick: 'Dave', presence: [] })
+  })
 })

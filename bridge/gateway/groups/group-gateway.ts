@@ -18,7 +18,7 @@ import type { GatewayMessenger } from '../gateway.js'
 import { GroupMember } from './member.js'
 import { RoomOccupants } from './occupants.js'
 import { proposeChange } from './room-actions.js'
-import { type MirrorContext, mirrorChanges, restoreRoom, showMessage } from './room-mirror.js'
+import { type MirrorContext, mirrorChanges, restoreRoom, showInvitation, showMessage } from './room-mirror.js'
 import { RoomNames } from './room-names.js'
 import { roomPayloadBytes } from './room-payload.js'
 import type { RoomAction, RoomRemote } from './room-port.js'
@@ -66,6 +66,8 @@ export class GroupGateway {
   private readonly members = new Map<string, GroupMember>()
   private readonly loading = new Map<string, Promise<GroupMember>>()
   private readonly shown = new Set<string>()
+  /** Invitations not shown yet: the member cannot take part before its epoch key is in. */
+  private readonly invitations = new Map<GroupMember, Uint8Array>()
   private readonly log: Logger
   private readonly backend: CryptoBackend
   private readonly now: () => number
@@ -257,7 +259,7 @@ export class GroupGateway {
           await this.applyChanges(member, received.changes)
           break
         case 'key':
-          await member.retry()
+          await this.keyArrived(member)
           break
         case 'sync':
           await member.sendAll(received.replies.map((body) => ({ to: [from], body })))
@@ -283,8 +285,19 @@ export class GroupGateway {
       await this.rooms.remember(room, group)
       await mirrorChanges(this.mirror(), room, self, changes)
     }
+    const added = changes.find((c) => c.added.some((m) => hex(m.address) === hex(self)))
+    if (added && hex(added.signer) !== hex(self)) this.invitations.set(member, added.signer)
     member.presence.retain([...state.members.values()].map((m) => m.address))
+    await this.keyArrived(member)
+  }
+
+  /** Messages waiting for a key or state go again; an invitation waiting for the key is shown. */
+  private async keyArrived(member: GroupMember): Promise<void> {
     await member.retry()
+    const inviter = this.invitations.get(member)
+    if (!inviter || !member.canSeal()) return
+    this.invitations.delete(member)
+    await showInvitation(this.mirror(), this.rooms.roomOf(member.group), member.identity.publicKey, inviter)
   }
 
   /** An opened message, in order: shown once in the room; a newcomer is told who is already in. */

@@ -120,6 +120,13 @@ export class GroupMember {
     return this.options.session.state
   }
 
+  /** Whether it can send to the group now: a member, with the current epoch's key in normal mode. */
+  canSeal(): boolean {
+    const state = this.state
+    if (!state?.members.has(hex(this.options.identity.publicKey))) return false
+    return state.config.mode === 'high' || this.options.session.epochs().includes(state.epoch)
+  }
+
   isMember(address: Uint8Array): boolean {
     return this.state?.members.has(hex(address)) ?? false
   }

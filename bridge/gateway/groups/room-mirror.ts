@@ -37,9 +37,8 @@ async function attempt(ctx: MirrorContext, what: string, task: () => Promise<voi
  * What signed state changes do to the room on this bridge (docs/gateway.md
  * "Groups"): the configuration and affiliations follow the state; a removed
  * member still in the room is kicked (307), a banned one banned (301). The
- * room appears when `local` (the identity these changes reached) is added:
- * it is made with the whole state's affiliations, and its clients get the
- * invitation. Changes before that are not shown.
+ * room appears when `local` (the identity these changes reached) is added,
+ * with the whole state's affiliations. Changes before that are not shown.
  */
 export async function mirrorChanges(
   ctx: MirrorContext,
@@ -56,9 +55,6 @@ export async function mirrorChanges(
       )
     if (change.added.some((m) => equal(m.address, local))) {
       await restoreRoom(ctx, room, state, actor)
-      const account = ctx.accountOf(local)
-      if (account !== undefined && !equal(change.signer, local))
-        await attempt(ctx, 'invitation', () => ctx.muc.invite(room, { account, from: actor }))
       continue
     }
     const wasMember = change.removed.some((a) => equal(a, local))
@@ -99,6 +95,18 @@ export async function restoreRoom(
 function settingsOf(state: GroupState): RoomSettings {
   const { name, description, membersOnly, mode } = state.config
   return { name, description, membersOnly, mode }
+}
+
+/** Shows `local`'s clients the invitation of the member who added it (when it can take part: its key is in). */
+export async function showInvitation(
+  ctx: MirrorContext,
+  room: string,
+  local: Uint8Array,
+  inviter: Uint8Array,
+): Promise<void> {
+  const account = ctx.accountOf(local)
+  if (account !== undefined)
+    await attempt(ctx, 'invitation', () => ctx.muc.invite(room, { account, from: encodeAddress(inviter) }))
 }
 
 /** An opened group message as the room shows it: an occupant's join, leave, nick, subject or message. */
