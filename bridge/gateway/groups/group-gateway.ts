@@ -68,6 +68,8 @@ export class GroupGateway {
   private readonly shown = new Set<string>()
   /** Invitations not shown yet: the member cannot take part before its epoch key is in. */
   private readonly invitations = new Map<GroupMember, Uint8Array>()
+  /** The newest state version per group (hex) the room was brought to. */
+  private readonly mirrored = new Map<string, number>()
   private readonly log: Logger
   private readonly backend: CryptoBackend
   private readonly now: () => number
@@ -106,6 +108,8 @@ export class GroupGateway {
       const group = this.rooms.groupOf(action.room)
       if (!group) return
       const member = await this.member(this.identityOf(action.account), group)
+      // An account invited by another of this bridge hears of it first: its chain is still on its way.
+      if (!member.state) await member.ready()
       this.checkMember(member)
       await this.act(member, group, action)
     } catch (err) {
@@ -181,7 +185,11 @@ export class GroupGateway {
     key.seed.fill(0)
     await this.rooms.remember(action.room, key.publicKey)
     this.occupants.enter(key.publicKey, identity.publicKey, action.nick)
-    this.restoreLater(action.room, member)
+    // The room outlives its last local occupant: the group does (queued behind the room's creation).
+    void this.options
+      .muc()
+      .configure(action.room, { persistent: true })
+      .catch((err) => this.log.warn({ err, room: action.room }, 'room not made persistent'))
     this.log.info({ room: action.room }, 'group created')
   }
 
@@ -202,7 +210,7 @@ export class GroupGateway {
     this.restoreLater(action.room, member)
   }
 
-  /** After the room made for a group: persistent, with the state's settings and affiliations (queued behind the room's own work). */
+  /** After the room made again for a group: persistent, with the state's settings and affiliations (queued behind the room's own work). */
   private restoreLater(room: string, member: GroupMember): void {
     const state = member.state
     if (!state) return
@@ -283,12 +291,28 @@ export class GroupGateway {
     const state = changes.at(-1)!.state
     if (state.members.has(hex(self)) || this.rooms.groupOf(room)) {
       await this.rooms.remember(room, group)
-      await mirrorChanges(this.mirror(), room, self, changes)
+      await mirrorChanges(this.mirror(), room, self, this.toMirror(changes))
     }
     const added = changes.find((c) => c.added.some((m) => hex(m.address) === hex(self)))
-    if (added && hex(added.signer) !== hex(self)) this.invitations.set(member, added.signer)
+    // An invitation by an identity of this bridge was passed on by the room itself.
+    if (added && this.options.identities.accountOf(added.signer) === undefined)
+      this.invitations.set(member, added.signer)
     member.presence.retain([...state.members.values()].map((m) => m.address))
     await this.keyArrived(member)
+  }
+
+  /**
+   * The changes the room has not seen: each version once (several local
+   * members get the same change), and none signed here (the room applied
+   * those when they were made).
+   */
+  private toMirror(changes: StateChange[]): StateChange[] {
+    const group = hex(changes[0]!.state.group)
+    const seen = this.mirrored.get(group) ?? 0
+    this.mirrored.set(group, Math.max(seen, changes.at(-1)!.state.version))
+    return changes.filter(
+      (c) => c.state.version > seen && this.options.identities.accountOf(c.signer) === undefined,
+    )
   }
 
   /** Messages waiting for a key or state go again; an invitation waiting for the key is shown. */

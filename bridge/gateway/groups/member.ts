@@ -66,6 +66,7 @@ export class GroupMember {
   private readonly lists = new Map<number, Uint8Array[]>()
   private waiting: { bytes: Uint8Array; via?: Uint8Array }[] = []
   private timer: NodeJS.Timeout | undefined
+  private readonly keyWaiters: (() => void)[] = []
   /** The hops of the packet being published, to wait for. */
   private hops: Promise<void>[] | undefined
   private stopped = false
@@ -144,9 +145,27 @@ export class GroupMember {
     return this.lists.get(version)
   }
 
+  /** Until it can send (its state and epoch key arrived) or `ms` passed. */
+  ready(ms = this.options.config.keyWaitMs): Promise<void> {
+    if (this.canSeal() || ms === 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms)
+      this.keyWaiters.push(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+  }
+
+  /** Seals a body, waiting up to groups.keyWaitMs for an epoch key still on its way. */
+  private async seal(body: GroupBody) {
+    await this.ready()
+    return this.options.session.seal(body)
+  }
+
   /** Sends a group body to every other member: once through the fan-out (normal), or sealed for each (high). */
   async publish(body: GroupBody): Promise<void> {
-    const sealed = await this.options.session.seal(body)
+    const sealed = await this.seal(body)
     if (sealed.mode === 'high') return this.sendAll([{ to: sealed.recipients, body: sealed.pairwiseBody }])
     // Resolves once every first hop is in the messenger's outbox (a failed one is the node's to log).
     this.hops = []
@@ -161,7 +180,7 @@ export class GroupMember {
 
   /** Sends a group body to one member only (telling a newcomer who is in the room). */
   async tell(to: Uint8Array, body: GroupBody): Promise<void> {
-    const sealed = await this.options.session.seal(body)
+    const sealed = await this.seal(body)
     await this.sendAll([{ to: [to], body: sealed.pairwiseBody }])
   }
 
@@ -186,6 +205,7 @@ export class GroupMember {
 
   /** A state or a key arrived: messages that waited for one, and fan-out packets held for a version, go again. */
   async retry(): Promise<void> {
+    if (this.canSeal()) for (const wake of this.keyWaiters.splice(0)) wake()
     this.node.retryHeld()
     const waiting = this.waiting.splice(0)
     for (const { bytes, via } of waiting) await this.open(bytes, via)
@@ -222,6 +242,7 @@ export class GroupMember {
 
   stop(): void {
     this.stopped = true
+    for (const wake of this.keyWaiters.splice(0)) wake()
     clearTimeout(this.timer)
     this.node.stop()
   }
