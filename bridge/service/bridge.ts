@@ -126,8 +126,9 @@ export function createBridge(config: Config, { log, store, xmppModules = [] }: B
     config: config.messaging,
     log,
     deliver: (message): Promise<void> => {
-      // Group bodies (0x67) go to the group side; everything else is a stanza payload.
-      if (isGroupControl(message.body)) return groups.deliver(message)
+      // Group bodies (0x67) go to the group side (dropped without a MUC service); the rest are stanza payloads.
+      if (isGroupControl(message.body))
+        return config.xmpp.muc.enabled ? groups.deliver(message) : Promise.resolve()
       if (!gateway) throw new Error('gateway not started')
       return gateway.deliver(message)
     },
@@ -211,9 +212,11 @@ export function createBridge(config: Config, { log, store, xmppModules = [] }: B
         store,
         log,
       })
-      // Prekeys past their lifetime are deleted even for identities that stay idle (forward secrecy).
-      const expire = () =>
+      // Prekeys and group epoch keys past their lifetime are deleted even for identities that stay idle (forward secrecy).
+      const expire = () => {
         void sealer.expire().catch((error) => bridgeLog.warn({ err: error }, 'prekey expiry failed'))
+        void groups.expire().catch((error) => bridgeLog.warn({ err: error }, 'group key expiry failed'))
+      }
       expire()
       expiryTimer = setInterval(
         expire,

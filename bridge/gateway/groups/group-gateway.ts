@@ -92,6 +92,11 @@ export class GroupGateway {
       await this.member(identity, group)
   }
 
+  /** Deletes epoch keys past their time and old dedupe entries of every session (call it now and then). */
+  async expire(): Promise<void> {
+    for (const member of this.members.values()) await member.session.expire()
+  }
+
   stop(): void {
     for (const member of this.members.values()) member.stop()
     this.members.clear()

@@ -100,7 +100,10 @@ export class GroupMember {
       depositForOffline: () => undefined,
       fetchMailbox: async () => [],
       requestState: (_version, from) => {
-        if (from) void this.sendAll([{ to: [from], body: session.syncRequest() }])
+        if (from)
+          this.sendAll([{ to: [from], body: session.syncRequest() }]).catch((err) =>
+            options.log.debug({ err }, 'state request not sent'),
+          )
       },
     })
   }
