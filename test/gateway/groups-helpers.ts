@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Element } from 'ltx'
 import { defaultConfig } from '../../bridge/config/schema.js'
+import type { GroupsConfig } from '../../bridge/config/sections/groups.js'
 import { encodeAddress } from '../../bridge/crypto/address.js'
 import { type Identity, identityFromSeed } from '../../bridge/crypto/identity.js'
 import type { GatewayMessenger } from '../../bridge/gateway/gateway.js'
@@ -57,6 +58,8 @@ export class FakeNetwork {
   private tail: Promise<unknown> = Promise.resolve()
   /** Bodies this predicate matches wait in `held` until release() (a body that is late on the network). */
   hold: (body: Uint8Array) => boolean = () => false
+  /** Every body sent, by whom. */
+  readonly sent: { from: Uint8Array; body: Uint8Array }[] = []
   private held: (() => void)[] = []
 
   release(): void {
@@ -66,6 +69,7 @@ export class FakeNetwork {
   messenger(): GatewayMessenger {
     return {
       send: async (from, to, body) => {
+        this.sent.push({ from, body })
         const target = this.bridges.get(hex(to))
         if (!target) return
         const message = { from, to, id: randomBytes(16), timestamp: Date.now(), body, reliable: true }
@@ -89,13 +93,13 @@ export class FakeNetwork {
     }
   }
 
-  async add(account: string): Promise<FakeBridge> {
+  async add(account: string, groups: Partial<GroupsConfig> = {}): Promise<FakeBridge> {
     const identity = identityFromSeed(randomBytes(32))
     const store = await openMemoryStore()
     const calls: RoomCall[] = []
     const room = recordingRoom(calls)
-    const config = { ...defaultConfig().groups, orderHoldMs: 0 }
-    const groups = new GroupGateway({
+    const config = { ...defaultConfig().groups, orderHoldMs: 0, ...groups }
+    const gateway = new GroupGateway({
       config,
       domain: DOMAIN,
       maxMessageBytes: defaultConfig().messaging.maxMessageBytes,
@@ -109,7 +113,7 @@ export class FakeNetwork {
       store,
       log: silentLogger,
     })
-    await groups.addIdentity(identity)
+    await gateway.addIdentity(identity)
     const address = encodeAddress(identity.publicKey)
     const bridge: FakeBridge = {
       account,
@@ -117,9 +121,9 @@ export class FakeNetwork {
       address,
       jid: `${address.toLowerCase()}@${DOMAIN}`,
       store,
-      groups,
+      groups: gateway,
       calls,
-      propose: (action) => groups.propose({ account, nick: '', stamp: Date.now(), ...action } as RoomAction),
+      propose: (action) => gateway.propose({ account, nick: '', stamp: Date.now(), ...action } as RoomAction),
     }
     this.bridges.set(hex(identity.publicKey), bridge)
     return bridge

@@ -4,8 +4,10 @@ import { createElement as xml } from 'ltx'
 import { encodeAddress } from '../../bridge/crypto/address.js'
 import { GatewayError } from '../../bridge/gateway/errors.js'
 import { isGroupControl } from '../../bridge/wire/group-control.js'
+import { isGroupHop } from '../../bridge/wire/group-hop.js'
 import { body, type FakeBridge, FakeNetwork } from './groups-helpers.js'
 
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const SETTINGS = { name: 'Team', description: 'd', membersOnly: true, mode: 'normal' as const }
 
 const refused = (condition: string) => (err: unknown) =>
@@ -224,5 +226,61 @@ describe('group gateway: room actions ↔ group state and messages (fake rooms, 
     await net.quiet()
     assert.ok(dave.calls.some((c) => c.method === 'invite'))
     await dave.propose({ type: 'join', room, nick: 'Dave', presence: [] })
+  })
+
+  it('high mode: each message sealed for each member, opened from its own sender only', async () => {
+    await alice.propose({
+      type: 'create',
+      room: 'secret',
+      nick: 'Alice',
+      config: { ...SETTINGS, mode: 'high' },
+    })
+    const high = alice.groups.rooms.groupOf('secret')!
+    const highRoom = encodeAddress(high).toLowerCase()
+    await alice.propose({ type: 'invite', room: 'secret', invitee: bob.jid })
+    await net.quiet()
+    await bob.propose({ type: 'join', room: highRoom, nick: 'Bob', presence: [] })
+    await net.quiet()
+    await alice.propose({
+      type: 'message',
+      room: 'secret',
+      nick: 'Alice',
+      id: 'h',
+      payload: [xml('body', {}, 'sealed for you')],
+    })
+    await net.quiet()
+    const shown = bob.calls.filter((c) => c.method === 'message' && c.room === highRoom)
+    assert.equal(shown.length, 1)
+    assert.equal(body((shown[0]!.args[0] as { payload: [] }).payload), '<body>sealed for you</body>')
+  })
+
+  it('above groups.directMax members relay along the tree: every member gets each message once', async () => {
+    const tree = new FakeNetwork()
+    const small = { directMax: 1, fanout: 2 }
+    const [owner, ...others] = await Promise.all(
+      ['o', 'p', 'q', 'r', 's'].map((name) => tree.add(name, small)),
+    )
+    await owner!.propose({ type: 'create', room: 'big', nick: 'O', config: SETTINGS })
+    const bigRoom = encodeAddress(owner!.groups.rooms.groupOf('big')!).toLowerCase()
+    for (const other of others) await owner!.propose({ type: 'invite', room: 'big', invitee: other.jid })
+    await tree.quiet()
+    for (const other of others)
+      await other.propose({ type: 'join', room: bigRoom, nick: other.account, presence: [] })
+    await tree.quiet()
+    const before = tree.sent.length
+    await owner!.propose({
+      type: 'message',
+      room: 'big',
+      nick: 'O',
+      id: 't',
+      payload: [xml('body', {}, 'to all')],
+    })
+    await tree.quiet()
+    const relayed = tree.sent
+      .slice(before)
+      .filter((s) => isGroupHop(s.body) && hex(s.from) !== hex(owner!.identity.publicKey))
+    assert.ok(relayed.length > 0, 'members forwarded the packet')
+    for (const other of others)
+      assert.equal(other.calls.filter((c) => c.method === 'message').length, 1, other.account)
   })
 })
