@@ -57,7 +57,7 @@ export class FakeNetwork {
   readonly bridges = new Map<string, FakeBridge>()
   private tail: Promise<unknown> = Promise.resolve()
   /** Bodies this predicate matches wait in `held` until release() (a body that is late on the network). */
-  hold: (body: Uint8Array) => boolean = () => false
+  hold: (body: Uint8Array, to: Uint8Array, from: Uint8Array) => boolean = () => false
   /** Every body sent, by whom. */
   readonly sent: { from: Uint8Array; body: Uint8Array }[] = []
   private held: (() => void)[] = []
@@ -76,7 +76,7 @@ export class FakeNetwork {
         const send = () => {
           this.tail = this.tail.then(() => target.groups.deliver(message))
         }
-        if (this.hold(body)) this.held.push(send)
+        if (this.hold(body, to, from)) this.held.push(send)
         else send()
       },
       on: () => undefined,

@@ -283,4 +283,26 @@ describe('group gateway: room actions ↔ group state and messages (fake rooms, 
     for (const other of others)
       assert.equal(other.calls.filter((c) => c.method === 'message').length, 1, other.account)
   })
+
+  it("a newcomer's message names a state not yet here: held, the state asked of the newcomer, then shown", async () => {
+    await bob.propose({ type: 'join', room, nick: 'Bob', presence: [] })
+    await net.quiet()
+    const dave = await net.add('dave')
+    // The update adding dave is late on its way to bob.
+    net.hold = (bytes, to, from) =>
+      bytes[1] === 0x01 &&
+      hex(to) === hex(bob.identity.publicKey) &&
+      hex(from) === hex(alice.identity.publicKey)
+    await alice.propose({ type: 'invite', room: 'team', invitee: dave.jid })
+    await net.quiet()
+    await dave.propose({ type: 'join', room, nick: 'Dave', presence: [] })
+    await net.quiet()
+    assert.ok(
+      bob.calls.some((c) => c.method === 'join' && (c.args[0] as { nick: string }).nick === 'Dave'),
+      'bob shows dave without the late update',
+    )
+    net.hold = () => false
+    net.release()
+    await net.quiet()
+  })
 })

@@ -62,7 +62,7 @@ export interface GroupGatewayOptions {
  */
 export class GroupGateway {
   readonly rooms: RoomNames
-  readonly occupants = new RoomOccupants()
+  private readonly occupants = new RoomOccupants()
   private readonly members = new Map<string, GroupMember>()
   private readonly loading = new Map<string, Promise<GroupMember>>()
   private readonly shown = new Set<string>()
@@ -272,7 +272,7 @@ export class GroupGateway {
           await this.applyChanges(member, received.changes)
           break
         case 'key':
-          await this.keyArrived(member)
+          if (received.result !== 'duplicate') await this.keyArrived(member)
           break
         case 'sync':
           await member.sendAll(received.replies.map((body) => ({ to: [from], body })))

@@ -152,7 +152,7 @@ export class GroupMember {
   ready(ms = this.options.config.keyWaitMs): Promise<void> {
     if (this.canSeal() || ms === 0) return Promise.resolve()
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms)
+      const timer = setTimeout(resolve, ms).unref()
       this.keyWaiters.push(() => {
         clearTimeout(timer)
         resolve()
@@ -193,15 +193,20 @@ export class GroupMember {
       for (const address of to) if (!equal(address, self)) await this.options.send(self, address, body)
   }
 
-  /** A group message to open (a fan-out delivery, or a pairwise copy from `via`). */
-  async open(bytes: Uint8Array, via?: Uint8Array): Promise<void> {
+  /** A group message to open (a fan-out delivery, or a pairwise copy from `via`); `retried`: it waited already. */
+  async open(bytes: Uint8Array, via?: Uint8Array, retried = false): Promise<void> {
     try {
       this.queue(await this.options.session.open(bytes, { via }))
     } catch (err) {
       const code = (err as { code?: string }).code
-      if (code === 'FUTURE_EPOCH' || code === 'NO_EPOCH_KEY' || code === 'STATE_GAP') {
+      // A sender we do not know as a member yet may be one of a state still on its way: ask it.
+      const newcomer =
+        code === 'NOT_MEMBER' && via !== undefined && this.isMember(this.options.identity.publicKey)
+      if (newcomer || code === 'FUTURE_EPOCH' || code === 'NO_EPOCH_KEY' || code === 'STATE_GAP') {
         this.waiting.push({ bytes, via })
         this.waiting.splice(0, Math.max(0, this.waiting.length - this.options.config.heldPackets))
+        if (newcomer && via && !retried)
+          await this.sendAll([{ to: [via], body: this.options.session.syncRequest() }])
       } else this.options.log.debug({ err, code }, 'group message not opened')
     }
   }
@@ -211,7 +216,7 @@ export class GroupMember {
     if (this.canSeal()) for (const wake of this.keyWaiters.splice(0)) wake()
     this.node.retryHeld()
     const waiting = this.waiting.splice(0)
-    for (const { bytes, via } of waiting) await this.open(bytes, via)
+    for (const { bytes, via } of waiting) await this.open(bytes, via, true)
   }
 
   private delivered(delivery: GroupDelivery): void {

@@ -20,7 +20,7 @@ export interface MirrorContext {
 }
 
 /** A member's bare JID on this bridge: a local account's own, or `<address>@domain`. */
-export function memberJid(ctx: MirrorContext, address: Uint8Array): string {
+function memberJid(ctx: MirrorContext, address: Uint8Array): string {
   return `${ctx.accountOf(address) ?? encodeAddress(address).toLowerCase()}@${ctx.domain}`
 }
 
