@@ -82,6 +82,16 @@ describe('group gateway: room actions ↔ group state and messages (fake rooms, 
     assert.equal(message.address, alice.address)
     assert.equal(body(message.payload), '<body>hello</body>')
     assert.match(message.id, /^[0-9a-f]{32}$/)
+    // A typing notification alone stays here.
+    const sent = net.sent.length
+    await alice.propose({
+      type: 'message',
+      room: 'team',
+      nick: 'Alice',
+      id: 'typing',
+      payload: [xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' })],
+    })
+    assert.equal(net.sent.length, sent)
     // A subject and a leave too, in the order they were made.
     await alice.propose({ type: 'subject', room: 'team', nick: 'Alice', subject: 'Plans' })
     await alice.propose({ type: 'leave', room: 'team', nick: 'Alice' })

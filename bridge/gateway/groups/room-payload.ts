@@ -1,4 +1,4 @@
-import { createElement, type Element } from 'ltx'
+import { clone, createElement, type Element } from 'ltx'
 import {
   decodeStanzaPayload,
   encodeStanzaPayload,
@@ -6,7 +6,7 @@ import {
   NETWORK_ID_LENGTH,
   PayloadError,
 } from '../../wire/stanza-payload.js'
-import { buildMessage, hasContent, readMessage } from '../allow-list.js'
+import { buildMessage, hasContent, isChatStateOnly, readMessage } from '../allow-list.js'
 import { GatewayError } from '../errors.js'
 
 /**
@@ -14,7 +14,7 @@ import { GatewayError } from '../errors.js'
  * one-to-one chat (gateway/allow-list.ts, wire/stanza-payload.ts), so no raw
  * client XML leaves the bridge. References to other messages (receipts,
  * markers, corrections) name client or room ids that mean nothing on other
- * bridges and are dropped.
+ * bridges and are dropped; so are chat states alone (undefined: nothing to send).
  */
 export function roomPayloadBytes(
   payload: Element[],
@@ -25,14 +25,15 @@ export function roomPayloadBytes(
     marker: _m,
     replace: _c,
     ...content
-  } = readMessage(createElement('message', {}, ...payload))
+  } = readMessage(createElement('message', {}, ...payload.map((el) => clone(el))))
   const message: MessagePayload = {
     kind: 'message',
     ...content,
     type: 'normal',
     id: random(NETWORK_ID_LENGTH),
   }
-  if (!hasContent(message)) return undefined
+  // Typing notifications would be a reliable message to every member: they stay on the bridge.
+  if (!hasContent(message) || isChatStateOnly(message)) return undefined
   try {
     return encodeStanzaPayload(message)
   } catch (err) {
