@@ -13,6 +13,11 @@ export type GatewayCondition =
   | 'feature-not-implemented'
   | 'policy-violation'
   | 'resource-constraint'
+  // Group rooms (gateway/groups/): refusals by the signed group state.
+  | 'forbidden'
+  | 'registration-required'
+  | 'not-acceptable'
+  | 'not-authorized'
 
 /** A stanza the gateway cannot send; `condition` is the stanza error the client gets. */
 export class GatewayError extends ParanoimError {

@@ -1,15 +1,18 @@
 import type { Config } from '../config/schema.js'
-import { encodeAddress, type Identity } from '../crypto/index.js'
+import { encodeAddress, type Identity, parseAddress } from '../crypto/index.js'
 import { GatewayError } from '../gateway/errors.js'
 import { Gateway } from '../gateway/gateway.js'
+import { GroupGateway } from '../gateway/groups/group-gateway.js'
 import type { Logger } from '../log.js'
 import { EnvelopeSealer } from '../messaging/envelope.js'
 import { type MailboxPort, type MessageTransport, Messenger } from '../messaging/messenger.js'
 import { OnionError } from '../onion/errors.js'
 import type { Store } from '../store/index.js'
+import { isGroupControl } from '../wire/group-control.js'
 import { XMPPError } from '../xmpp/errors.js'
 import type { XmppModule } from '../xmpp/module.js'
 import { defaultModules } from '../xmpp/modules/index.js'
+import { createMucModule } from '../xmpp/modules/muc/index.js'
 import type { RemoteRouter } from '../xmpp/remote.js'
 import { createXmppServer } from '../xmpp/server.js'
 import { BindingsService } from './bindings.js'
@@ -51,6 +54,12 @@ const PREKEY_EXPIRY_CHECK_MS = 10 * 60_000
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
 
+/** The core bounces only XMPPErrors: a gateway's refusal becomes one, with its condition and text. */
+function refuse(error: unknown): never {
+  if (error instanceof GatewayError) throw new XMPPError(error.condition, error.text)
+  throw error
+}
+
 /**
  * Composition root: builds every service from the one config object and
  * starts/stops them in order. A message's way out: XMPP server → gateway
@@ -70,25 +79,23 @@ export function createBridge(config: Config, { log, store, xmppModules = [] }: B
   let network: BridgeNetwork | undefined
   let gateway: Gateway | undefined
 
-  // The core bounces only XMPPErrors: the gateway's refusals become one, with their condition and text.
   const remote: RemoteRouter = {
     async route(stanza, to) {
       if (!gateway) throw new XMPPError('remote-server-not-found', 'the bridge is starting')
-      try {
-        await gateway.route(stanza, to)
-      } catch (error) {
-        if (error instanceof GatewayError) throw new XMPPError(error.condition, error.text)
-        throw error
-      }
+      await gateway.route(stanza, to).catch((error: unknown) => refuse(error))
     },
   }
+  // Rooms are groups on the network: the MUC service proposes every local room action to the group gateway.
+  const muc = createMucModule({
+    port: { propose: (action) => groups.propose(action).catch((error: unknown) => refuse(error)) },
+  })
   const xmpp = createXmppServer({
     config,
     store,
     log,
     rosterNames: bindingRosterNames(identities, bindings, domain),
     routers: { remote },
-    modules: [...defaultModules, ...xmppModules],
+    modules: [...defaultModules.filter((m) => m.name !== muc.name), muc, ...xmppModules],
   })
   const contacts = new ContactsService({
     xmpp,
@@ -128,7 +135,10 @@ export function createBridge(config: Config, { log, store, xmppModules = [] }: B
     sealer,
     config: config.messaging,
     log,
-    deliver: (message) => {
+    deliver: (message): Promise<void> => {
+      // Group bodies (0x67) go to the group side (dropped without a MUC service); the rest are stanza payloads.
+      if (isGroupControl(message.body))
+        return config.xmpp.muc.enabled ? groups.deliver(message) : Promise.resolve()
       if (!gateway) throw new Error('gateway not started')
       return gateway.deliver(message)
     },
@@ -142,6 +152,24 @@ export function createBridge(config: Config, { log, store, xmppModules = [] }: B
           },
         }
       : {}),
+  })
+  const groups: GroupGateway = new GroupGateway({
+    config: config.groups,
+    domain,
+    maxMessageBytes: config.messaging.maxMessageBytes,
+    messenger,
+    identities: {
+      identityOf: (account) => unlocked.get(account),
+      accountOf: (address) => accounts.get(hex(address)),
+      addressOfAccount: (account) =>
+        identities.get(account).then(
+          (summary) => parseAddress(summary.address),
+          () => undefined,
+        ),
+    },
+    muc: () => muc.remote,
+    store,
+    log,
   })
 
   /** Once the identity is reachable, what waits for it in its mailboxes comes in. */
@@ -157,6 +185,9 @@ export function createBridge(config: Config, { log, store, xmppModules = [] }: B
     accounts.set(hex(identity.publicKey), account)
     messenger.addIdentity(identity)
     network?.host(identity, () => fetchMailbox(identity))
+    groups
+      .addIdentity(identity)
+      .catch((error: unknown) => bridgeLog.error({ err: error, account }, 'group sessions not loaded'))
     bridgeLog.info({ account, address: encodeAddress(identity.publicKey) }, 'identity unlocked')
   }
 
@@ -208,9 +239,11 @@ export function createBridge(config: Config, { log, store, xmppModules = [] }: B
         store,
         log,
       })
-      // Prekeys past their lifetime are deleted even for identities that stay idle (forward secrecy).
-      const expire = () =>
+      // Prekeys and group epoch keys past their lifetime are deleted even for identities that stay idle (forward secrecy).
+      const expire = () => {
         void sealer.expire().catch((error) => bridgeLog.warn({ err: error }, 'prekey expiry failed'))
+        void groups.expire().catch((error) => bridgeLog.warn({ err: error }, 'group key expiry failed'))
+      }
       expire()
       expiryTimer = setInterval(
         expire,
@@ -226,6 +259,7 @@ export function createBridge(config: Config, { log, store, xmppModules = [] }: B
       xmppRunning = false
       clearInterval(expiryTimer)
       gateway?.stop()
+      groups.stop()
       await messenger.stop()
       await network?.stop()
       network = undefined

@@ -49,6 +49,13 @@ export const groupsSection = z
       .default(2 * SECOND),
     /** Key packages held per group for a state not yet received. */
     pendingKeyPackages: z.number().int().min(1).max(1024).default(16),
+    /** A room action of a member whose epoch key is still on its way (just invited, or a new epoch) waits this long for it. */
+    keyWaitMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(MINUTE)
+      .default(10 * SECOND),
     // Fan-out (messaging/groups/fanout*.ts)
 
     /** With at most this many other members online, the sender sends to each itself (no relaying). */

@@ -271,3 +271,17 @@ test('remote configuration creates a network room; members-only by the network; 
     (e: XMPPError) => e.condition === 'item-not-found',
   )
 })
+
+test("remote invitation: the room passes the network member's invitation on to a local account", async () => {
+  await muc.remote.configure('group2', { name: 'Invited', membersOnly: true })
+  await muc.remote.invite('group2', { account: 'bob', from: REMOTE, reason: 'join us' })
+  const invite = await nextFrom(bob, `group2@${CONF}`)
+  const item = invite.getChild('x', MUC_USER)!.getChild('invite')!
+  assert.equal(item.attrs.from, REMOTE_JID)
+  assert.equal(item.getChildText('reason'), 'join us')
+  assert.equal(invite.getChildText('body'), `${REMOTE_JID} invites you to Invited: join us`)
+  await assert.rejects(
+    muc.remote.invite('nowhere', { account: 'bob', from: REMOTE }),
+    (e: XMPPError) => e.condition === 'item-not-found',
+  )
+})

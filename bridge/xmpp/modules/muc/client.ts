@@ -4,7 +4,13 @@ import { XMPPError } from '../../errors.js'
 import { JID } from '../../jid.js'
 import { defaultRoomConfig } from './config-form.js'
 import { defaultRole, type Occupant, Room, rank } from './room.js'
-import { MAX_SUBJECT, type MucService, presencePayload, privateMessage } from './service.js'
+import {
+  invitationMessage,
+  MAX_SUBJECT,
+  type MucService,
+  presencePayload,
+  privateMessage,
+} from './service.js'
 import { mucUser, NS_MUC, NS_MUC_USER, NS_OCCUPANT_ID, NS_SID, STATUS } from './xml.js'
 
 /** Invitations one message may carry. */
@@ -239,20 +245,14 @@ export class ClientStanzas {
         room.setAffiliation(inviteeBare, 'member')
         await this.muc.persist(room)
       }
-      const title = room.config.name || room.jid
       await this.muc.ctx.route(
-        createElement(
-          'message',
-          { from: room.jid, to: inviteeBare, id: stanza.attrs.id },
-          mucUser([
-            createElement(
-              'invite',
-              { from: occupant.bare },
-              reason !== undefined ? createElement('reason', {}, reason) : null,
-            ),
-          ]),
-          createElement('body', {}, `${occupant.nick} invites you to ${title}${reason ? `: ${reason}` : ''}`),
-        ),
+        invitationMessage(room, {
+          from: occupant.bare,
+          to: inviteeBare,
+          reason,
+          byNick: occupant.nick,
+          id: stanza.attrs.id,
+        }),
       )
     }
   }

@@ -92,4 +92,6 @@ export interface MucRemote {
   /** A role change (role 'none' = kick) of the occupant with `nick`. */
   role(room: string, change: { actor: string; nick: string; role: Role; reason?: string }): Promise<void>
   destroy(room: string, details?: { reason?: string; alternate?: string }): Promise<void>
+  /** Shows the local `account` a mediated invitation (§7.8.2) from the room; `from` is the inviter's address. */
+  invite(room: string, invitation: { account: string; from: string; reason?: string }): Promise<void>
 }

@@ -486,6 +486,40 @@ export class MucService implements MucRemote {
   destroy(name: string, details?: { reason?: string; alternate?: string }): Promise<void> {
     return this.serial(name, async () => this.destroyRoom(this.room(name), details))
   }
+
+  invite(name: string, invitation: { account: string; from: string; reason?: string }): Promise<void> {
+    return this.serial(name, async () => {
+      const room = this.room(name)
+      const inviter = this.remoteBare(invitation.from)
+      const to = JID.parse(`${invitation.account}@${this.ctx.domain}`).bareString
+      await this.send(invitationMessage(room, { from: inviter, to, reason: invitation.reason }))
+    })
+  }
+}
+
+/** A mediated invitation (§7.8.2) as the room passes it on; `byNick` names the inviter in the body. */
+export function invitationMessage(
+  room: Room,
+  invite: { from: string; to: string; reason?: string; byNick?: string; id?: string },
+): Element {
+  const title = room.config.name || room.jid
+  const { reason } = invite
+  return createElement(
+    'message',
+    { from: room.jid, to: invite.to, id: invite.id },
+    mucUser([
+      createElement(
+        'invite',
+        { from: invite.from },
+        reason !== undefined ? createElement('reason', {}, reason) : null,
+      ),
+    ]),
+    createElement(
+      'body',
+      {},
+      `${invite.byNick ?? invite.from} invites you to ${title}${reason ? `: ${reason}` : ''}`,
+    ),
+  )
 }
 
 function firstSession(occupant: Occupant): string {

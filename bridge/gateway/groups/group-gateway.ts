@@ -1,0 +1,496 @@
+import type { GroupsConfig } from '../../config/sections/groups.js'
+import { parseAddress } from '../../crypto/address.js'
+import type { CryptoBackend } from '../../crypto/backend.js'
+import { defaultBackend } from '../../crypto/default-backend.js'
+import type { Identity } from '../../crypto/identity.js'
+import { ParanoimError } from '../../errors.js'
+import type { Logger } from '../../log.js'
+import { GroupError } from '../../messaging/groups/errors.js'
+import { generateGroupKey, saveGroupSeed } from '../../messaging/groups/group-key.js'
+import { GroupSession, type OpenedGroupMessage } from '../../messaging/groups/session.js'
+import type { StateChange } from '../../messaging/groups/state.js'
+import type { InboundMessage } from '../../messaging/inbox.js'
+import { type Store, StoreError } from '../../store/index.js'
+import { controlGroup, decodeGroupControl, type GroupControl } from '../../wire/group-control.js'
+import { decodeGroupHop, isGroupHop } from '../../wire/group-hop.js'
+import { GatewayError } from '../errors.js'
+import type { GatewayMessenger } from '../gateway.js'
+import { GroupMember } from './member.js'
+import { RoomOccupants } from './occupants.js'
+import { proposeChange } from './room-actions.js'
+import { type MirrorContext, mirrorChanges, restoreRoom, showInvitation, showMessage } from './room-mirror.js'
+import { RoomNames } from './room-names.js'
+import { roomPayloadBytes } from './room-payload.js'
+import type { RoomAction, RoomRemote } from './room-port.js'
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
+/** Group ids of the MUC effects already shown, so two local members of one group show each event once. */
+const SHOWN_IDS = 10_000
+
+export interface GroupIdentities {
+  /** An identity unlocked on this bridge, by account. */
+  identityOf(account: string): Identity | undefined
+  accountOf(address: Uint8Array): string | undefined
+  /** The address of a local account, unlocked or not (an invitee on this same bridge). */
+  addressOfAccount(account: string): Promise<Uint8Array | undefined>
+}
+
+export interface GroupGatewayOptions {
+  config: GroupsConfig
+  /** The XMPP domain (accounts `nick@domain`, network members `<address>@domain`). */
+  domain: string
+  /** messaging.maxMessageBytes: the largest pairwise body. */
+  maxMessageBytes: number
+  messenger: GatewayMessenger
+  identities: GroupIdentities
+  /** The MUC module's remote side (available once the XMPP server has started). */
+  muc: () => RoomRemote
+  store: Store
+  log: Logger
+  backend?: CryptoBackend
+  now?: () => number
+}
+
+/**
+ * The group gateway (docs/gateway.md "Groups"): joins the MUC service's rooms
+ * to groups on the network. As the MUC module's network port it turns each
+ * local room action into a signed state change or a group message, sent
+ * before the room shows it (refusals from the signed state become the
+ * client's XMPPError). As the receiver of group bodies (0x67) it hands them
+ * to the right identity's group session and fan-out node, and shows what
+ * arrives in the room through RoomRemote.
+ */
+export class GroupGateway {
+  readonly rooms: RoomNames
+  private readonly occupants = new RoomOccupants()
+  private readonly members = new Map<string, GroupMember>()
+  private readonly loading = new Map<string, Promise<GroupMember>>()
+  private readonly shown = new Set<string>()
+  /** Invitations not shown yet: the member cannot take part before its epoch key is in. */
+  private readonly invitations = new Map<GroupMember, Uint8Array>()
+  /** The newest state version per group (hex) the room was brought to. */
+  private readonly mirrored = new Map<string, number>()
+  private readonly log: Logger
+  private readonly backend: CryptoBackend
+  private readonly now: () => number
+  private readonly ready: Promise<void>
+
+  constructor(private readonly options: GroupGatewayOptions) {
+    this.log = options.log.child({ c: 'groups' })
+    this.backend = options.backend ?? defaultBackend
+    this.now = options.now ?? Date.now
+    this.rooms = new RoomNames(options.store)
+    this.ready = this.rooms.load()
+    options.messenger.on('heard', this.onHeard)
+    options.messenger.on('unreachable', this.onUnreachable)
+  }
+
+  /** Loads the group sessions of an identity just unlocked. */
+  async addIdentity(identity: Identity): Promise<void> {
+    await this.ready
+    for (const group of await GroupSession.groupsOf(this.options.store, identity.publicKey))
+      await this.member(identity, group)
+  }
+
+  /** Deletes epoch keys past their time and old dedupe entries of every session (call it now and then). */
+  async expire(): Promise<void> {
+    for (const member of this.members.values()) await member.session.expire()
+  }
+
+  stop(): void {
+    for (const member of this.members.values()) member.stop()
+    this.members.clear()
+    this.options.messenger.off('heard', this.onHeard)
+    this.options.messenger.off('unreachable', this.onUnreachable)
+  }
+
+  // ---------- the MUC module's port: local actions → the network ----------
+
+  async propose(action: RoomAction): Promise<void> {
+    await this.ready
+    try {
+      if (action.type === 'create') return await this.create(action)
+      const group = this.rooms.groupOf(action.room)
+      if (!group) return
+      const member = await this.member(this.identityOf(action.account), group)
+      // An account invited by another of this bridge hears of it first: its chain is still on its way.
+      if (!member.state) await member.ready()
+      this.checkMember(member)
+      await this.act(member, group, action)
+    } catch (err) {
+      throw refusal(err)
+    }
+  }
+
+  private async act(member: GroupMember, group: Uint8Array, action: RoomAction): Promise<void> {
+    const self = member.identity.publicKey
+    switch (action.type) {
+      case 'join':
+        this.occupants.enter(group, self, action.nick)
+        return member.publish({ kind: 'join', nick: action.nick })
+      case 'leave':
+        this.occupants.leave(group, self)
+        return member.publish({ kind: 'leave', status: action.status ?? '' })
+      case 'nick':
+        this.occupants.enter(group, self, action.newNick)
+        return member.publish({ kind: 'nick', nick: action.newNick })
+      case 'subject':
+        return member.publish({ kind: 'subject', subject: action.subject })
+      case 'presence':
+        // Presence updates (show, status) of an occupant are not carried yet: joins and leaves are.
+        return
+      case 'private-message':
+        throw new GatewayError(
+          'feature-not-implemented',
+          'private messages in a network room do not cross: write to the member directly',
+        )
+      case 'destroy':
+        throw new GatewayError('feature-not-implemented', 'a network group cannot be destroyed (leave it)')
+      case 'message': {
+        const payload = roomPayloadBytes(action.payload, (n) => this.backend.randomBytes(n))
+        if (payload) await member.publish({ kind: 'message', payload })
+        return
+      }
+      case 'create':
+        return
+      default: {
+        const change = await proposeChange(member, action, {
+          occupants: this.occupants,
+          group,
+          addressOfJid: (jid) => this.addressOfJid(jid),
+        })
+        if (!change) return
+        await member.sendAll(change.sends)
+        await this.afterLocalChange(member, action.room, change.change)
+      }
+    }
+  }
+
+  /** A new room made by a local client becomes a new group, with the client's identity as its owner. */
+  private async create(action: Extract<RoomAction, { type: 'create' }>): Promise<void> {
+    const identity = this.identityOf(action.account)
+    const known = this.rooms.groupOf(action.room)
+    if (known) return this.reopen(identity, action, known)
+    if (isAddressLike(action.room))
+      throw new GatewayError(
+        'item-not-found',
+        'no such group here: a group appears once a member invites you (create a room under a name of your own)',
+      )
+    const key = generateGroupKey(this.backend)
+    const member = await this.member(identity, key.publicKey)
+    const { config } = action
+    await member.session.create(key, {
+      name: config.name || action.room,
+      description: config.description,
+      membersOnly: config.membersOnly,
+      mode: config.mode,
+      nick: action.nick,
+    })
+    await saveGroupSeed(this.options.store, this.backend, identity, key)
+    key.seed.fill(0)
+    await this.rooms.remember(action.room, key.publicKey)
+    this.occupants.enter(key.publicKey, identity.publicKey, action.nick)
+    // The room outlives its last local occupant: the group does (queued behind the room's creation).
+    void this.options
+      .muc()
+      .configure(action.room, { persistent: true })
+      .catch((err) => this.log.warn({ err, room: action.room }, 'room not made persistent'))
+    this.log.info({ room: action.room }, 'group created')
+  }
+
+  /**
+   * The room of a group this bridge holds was gone here (a room emptied by
+   * its last local occupant, before it was made persistent): it comes back
+   * with the state's settings, and the member's entry is a join.
+   */
+  private async reopen(
+    identity: Identity,
+    action: Extract<RoomAction, { type: 'create' }>,
+    group: Uint8Array,
+  ): Promise<void> {
+    const member = await this.member(identity, group)
+    this.checkMember(member)
+    this.occupants.enter(group, identity.publicKey, action.nick)
+    await member.publish({ kind: 'join', nick: action.nick })
+    this.restoreLater(action.room, member)
+  }
+
+  /** After the room made again for a group: persistent, with the state's settings and affiliations (queued behind the room's own work). */
+  private restoreLater(room: string, member: GroupMember): void {
+    const state = member.state
+    if (!state) return
+    void restoreRoom(this.mirror(), room, state).catch((err) =>
+      this.log.warn({ err, room }, 'room settings not restored'),
+    )
+  }
+
+  /** The room applies its own part of a local change; members it removed are no longer members here either. */
+  private async afterLocalChange(member: GroupMember, room: string, change: StateChange): Promise<void> {
+    for (const address of change.removed) this.occupants.leave(change.state.group, address)
+    await member.retry()
+    if (change.removed.length === 0) return
+    // Queued behind the action the room is applying now (never awaited here: the room waits for us).
+    void mirrorChanges(this.mirror(), room, member.identity.publicKey, [
+      { ...change, added: [], changed: [] },
+    ]).catch((err) => this.log.debug({ err }, 'removal not mirrored'))
+  }
+
+  // ---------- group bodies from the messenger: the network → rooms ----------
+
+  /** The messenger's deliver for group bodies (0x67). Bad or refused bodies are logged and dropped, never retried. */
+  async deliver(message: InboundMessage): Promise<void> {
+    await this.ready
+    const account = this.options.identities.accountOf(message.to)
+    const identity = account === undefined ? undefined : this.options.identities.identityOf(account)
+    if (!identity || message.from.length !== 32) return
+    try {
+      if (isGroupHop(message.body)) {
+        const packet = decodeGroupHop(message.body)
+        const member = this.members.get(this.key(identity.publicKey, packet.subarray(2, 34)))
+        if (member) member.node.receive(message.from, packet)
+        return
+      }
+      await this.control(identity, message.from, decodeGroupControl(message.body))
+    } catch (err) {
+      // A fault of this bridge (not of the body) is thrown: the messenger delivers it again later.
+      if (!(err instanceof ParanoimError) || err instanceof StoreError) throw err
+      this.log.debug({ err, code: err.code }, 'group body dropped')
+    }
+  }
+
+  private async control(identity: Identity, from: Uint8Array, control: GroupControl): Promise<void> {
+    const group = controlGroup(control)
+    const known = this.members.get(this.key(identity.publicKey, group))
+    // A group is taken up only from its chain (an invitation); anything else about an unknown group is dropped.
+    if (!known && control.type !== 'updates') return
+    const member = known ?? (await this.member(identity, group))
+    if (control.type === 'message') return member.open(control.message, from)
+    try {
+      const received = await member.session.receive(from, control)
+      switch (received.type) {
+        case 'state':
+          await this.applyChanges(member, received.changes)
+          break
+        case 'key':
+          if (received.result !== 'duplicate') await this.keyArrived(member)
+          break
+        case 'sync':
+          await member.sendAll(received.replies.map((body) => ({ to: [from], body })))
+          break
+        case 'message':
+          break
+      }
+    } catch (err) {
+      const code = (err as { code?: string }).code
+      if (code === 'STATE_GAP' || code === 'FUTURE_EPOCH')
+        await member.sendAll([{ to: [from], body: member.session.syncRequest() }])
+      else throw err
+    }
+  }
+
+  private async applyChanges(member: GroupMember, changes: StateChange[]): Promise<void> {
+    if (changes.length === 0) return
+    const group = changes[0]!.state.group
+    const room = this.rooms.roomOf(group)
+    const self = member.identity.publicKey
+    const state = changes.at(-1)!.state
+    if (state.members.has(hex(self)) || this.rooms.groupOf(room)) {
+      await this.rooms.remember(room, group)
+      await mirrorChanges(this.mirror(), room, self, this.toMirror(changes))
+    }
+    const added = changes.find((c) => c.added.some((m) => hex(m.address) === hex(self)))
+    // An invitation by an identity of this bridge was passed on by the room itself.
+    if (added && this.options.identities.accountOf(added.signer) === undefined)
+      this.invitations.set(member, added.signer)
+    member.presence.retain([...state.members.values()].map((m) => m.address))
+    await this.keyArrived(member)
+  }
+
+  /**
+   * The changes the room has not seen: each version once (several local
+   * members get the same change), and none signed here (the room applied
+   * those when they were made).
+   */
+  private toMirror(changes: StateChange[]): StateChange[] {
+    const group = hex(changes[0]!.state.group)
+    const seen = this.mirrored.get(group) ?? 0
+    this.mirrored.set(group, Math.max(seen, changes.at(-1)!.state.version))
+    return changes.filter(
+      (c) => c.state.version > seen && this.options.identities.accountOf(c.signer) === undefined,
+    )
+  }
+
+  /** Messages waiting for a key or state go again; an invitation waiting for the key is shown. */
+  private async keyArrived(member: GroupMember): Promise<void> {
+    await member.retry()
+    const inviter = this.invitations.get(member)
+    if (!inviter || !member.canSeal()) return
+    this.invitations.delete(member)
+    await showInvitation(this.mirror(), this.rooms.roomOf(member.group), member.identity.publicKey, inviter)
+  }
+
+  /** An opened message, in order: shown once in the room; a newcomer is told who is already in. */
+  private async show(member: GroupMember, message: OpenedGroupMessage): Promise<void> {
+    const { group, sender, body } = message
+    // A local identity's own actions were shown by the room when it made them.
+    if (this.options.identities.accountOf(sender) !== undefined) return
+    const id = `${hex(group)}:${hex(sender)}:${hex(message.id)}`
+    if (this.shown.has(id)) return
+    this.shown.add(id)
+    if (this.shown.size > SHOWN_IDS) this.shown.delete(this.shown.values().next().value!)
+    if (body.kind === 'leave') {
+      this.occupants.leave(group, sender)
+      member.presence.gone(sender)
+    }
+    const fresh =
+      (body.kind === 'join' || body.kind === 'nick') && this.occupants.enter(group, sender, body.nick)
+    // A join of an occupant already in (a welcome crossing our own) changes nothing.
+    if (body.kind === 'join' && !fresh) return
+    await showMessage(this.mirror(), this.rooms.roomOf(group), message)
+    if (body.kind === 'join') await this.welcome(group, sender)
+  }
+
+  /** Every local occupant of the room tells a member who just came in that it is there. */
+  private async welcome(group: Uint8Array, newcomer: Uint8Array): Promise<void> {
+    for (const member of this.members.values()) {
+      if (hex(member.group) !== hex(group)) continue
+      const nick = this.occupants.nickOf(group, member.identity.publicKey)
+      if (nick === undefined || !member.isMember(newcomer)) continue
+      await member
+        .tell(newcomer, { kind: 'join', nick })
+        .catch((err) => this.log.debug({ err }, 'welcome not sent'))
+    }
+  }
+
+  // ---------- presence for the fan-out ----------
+
+  private readonly onHeard = ({ from, to }: { from: Uint8Array; to: Uint8Array }) => {
+    for (const member of this.membersOf(to)) if (member.isMember(from)) member.presence.heard(from)
+  }
+
+  private readonly onUnreachable = ({ from, to }: { from: Uint8Array; to: Uint8Array }) => {
+    for (const member of this.membersOf(from)) if (member.isMember(to)) member.presence.gone(to)
+  }
+
+  private *membersOf(identity: Uint8Array): Iterable<GroupMember> {
+    const prefix = `${hex(identity)}:`
+    for (const [key, member] of this.members) if (key.startsWith(prefix)) yield member
+  }
+
+  // ---------- plumbing ----------
+
+  private key(identity: Uint8Array, group: Uint8Array): string {
+    return `${hex(identity)}:${hex(group)}`
+  }
+
+  private checkMember(member: GroupMember): void {
+    const self = hex(member.identity.publicKey)
+    const state = member.state
+    if (state?.members.has(self)) return
+    if (state?.banned.has(self)) throw new GatewayError('forbidden', 'you are banned from this group')
+    throw new GatewayError('registration-required', 'you are not a member of this group (any more)')
+  }
+
+  private identityOf(account: string): Identity {
+    const identity = this.options.identities.identityOf(account)
+    if (!identity)
+      throw new GatewayError('not-authorized', 'your identity is locked on this bridge: log in again')
+    return identity
+  }
+
+  /** The session and fan-out node of `identity` in `group`, loaded once. */
+  private member(identity: Identity, group: Uint8Array): Promise<GroupMember> {
+    const key = this.key(identity.publicKey, group)
+    const existing = this.members.get(key)
+    if (existing) return Promise.resolve(existing)
+    let loading = this.loading.get(key)
+    if (!loading) {
+      loading = this.load(identity, group).finally(() => this.loading.delete(key))
+      this.loading.set(key, loading)
+    }
+    return loading
+  }
+
+  private async load(identity: Identity, group: Uint8Array): Promise<GroupMember> {
+    const { store, config, maxMessageBytes } = this.options
+    const session = await GroupSession.load({
+      store,
+      local: identity,
+      group,
+      config,
+      maxMessageBytes,
+      backend: this.backend,
+      now: this.now,
+    })
+    const member = new GroupMember({
+      identity,
+      group,
+      session,
+      config,
+      log: this.log,
+      now: this.now,
+      send: (from, to, body) => this.send(from, to, body),
+      show: (m, message) => this.show(m, message),
+    })
+    this.members.set(this.key(identity.publicKey, group), member)
+    return member
+  }
+
+  private async send(from: Uint8Array, to: Uint8Array, body: Uint8Array): Promise<void> {
+    await this.options.messenger.send(from, to, body, { reliable: true })
+  }
+
+  private async addressOfJid(jid: string): Promise<Uint8Array> {
+    const [local = '', domain] = jid.split('@')
+    if (domain !== this.options.domain)
+      throw new GatewayError(
+        'item-not-found',
+        `${jid}: members are accounts or addresses of ${this.options.domain}`,
+      )
+    const account = await this.options.identities.addressOfAccount(local)
+    if (account) return account
+    const address = addressOf(local)
+    if (!address)
+      throw new GatewayError('item-not-found', `${jid} is neither an account here nor a network address`)
+    return address
+  }
+
+  private mirror(): MirrorContext {
+    return {
+      muc: this.options.muc(),
+      domain: this.options.domain,
+      occupants: this.occupants,
+      log: this.log,
+      accountOf: (address) => this.options.identities.accountOf(address),
+    }
+  }
+}
+
+/** A room name shaped like a network address (a group this bridge does not hold, when it has no room). */
+function isAddressLike(room: string): boolean {
+  return addressOf(room) !== undefined
+}
+
+function addressOf(text: string): Uint8Array | undefined {
+  try {
+    return parseAddress(text)
+  } catch {
+    return undefined
+  }
+}
+
+/** A refusal by the signed state becomes the client's stanza error; other faults stay what they are. */
+function refusal(err: unknown): unknown {
+  if (!(err instanceof GroupError)) return err
+  switch (err.code) {
+    case 'STATE_NOT_ALLOWED':
+    case 'NOT_MEMBER':
+    case 'BANNED':
+      return new GatewayError('forbidden', err.message, { cause: err })
+    case 'STATE_INVALID':
+    case 'MESSAGE_TOO_LARGE':
+      return new GatewayError('not-acceptable', err.message, { cause: err })
+    default:
+      return new GatewayError('resource-constraint', err.message, { cause: err })
+  }
+}

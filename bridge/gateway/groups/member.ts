@@ -1,0 +1,257 @@
+import type { GroupsConfig } from '../../config/sections/groups.js'
+import type { Identity } from '../../crypto/identity.js'
+import type { Logger } from '../../log.js'
+import { onlineBitmap } from '../../messaging/groups/fanout.js'
+import { FanoutNode, type GroupDelivery, type GroupMembership } from '../../messaging/groups/fanout-node.js'
+import { GroupPresence } from '../../messaging/groups/presence.js'
+import type { GroupSession, OpenedGroupMessage, Outgoing } from '../../messaging/groups/session.js'
+import type { GroupState } from '../../messaging/groups/state.js'
+import { GroupTimeline } from '../../messaging/groups/timeline.js'
+import { encodeGroupHop } from '../../wire/group-hop.js'
+import type { GroupBody } from '../../wire/group-message.js'
+
+/** Member lists of this many recent state versions are kept for packets that cross a change. */
+const KEPT_VERSIONS = 4
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
+const equal = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0
+
+/** What a member sends through: the pairwise messenger (reliable bodies). */
+export type MemberSend = (from: Uint8Array, to: Uint8Array, body: Uint8Array) => Promise<void>
+
+export interface MemberOptions {
+  identity: Identity
+  group: Uint8Array
+  session: GroupSession
+  config: GroupsConfig
+  log: Logger
+  send: MemberSend
+  /** An opened message is due to be shown (in timestamp order). */
+  show: (member: GroupMember, message: OpenedGroupMessage) => Promise<void>
+  now: () => number
+}
+
+/**
+ * In a group small enough that the sender writes to every member itself, all
+ * members count as online: each then gets a reliable pairwise body, which the
+ * messenger carries to an offline member's own mailbox. Larger groups use the
+ * presence heard (offline members need the group mailbox, not wired yet).
+ */
+class ReachEveryone extends GroupPresence {
+  constructor(
+    timeoutMs: number,
+    now: () => number,
+    private readonly directMax: number,
+  ) {
+    super(timeoutMs, now)
+  }
+
+  override bitmap(members: readonly Uint8Array[], self: number, at?: number): Uint8Array {
+    if (members.length - 1 <= this.directMax) return onlineBitmap(members.length, (i) => i !== self)
+    return super.bitmap(members, self, at)
+  }
+}
+
+/**
+ * One local identity's membership of one group, in the gateway: its group
+ * session, its fan-out node and presence view, and the timeline that puts
+ * opened messages in order before the room shows them. Messages that cannot
+ * be opened yet (their epoch key or state is still on its way) wait, bounded,
+ * and are tried again whenever a state or key arrives.
+ */
+export class GroupMember {
+  readonly node: FanoutNode
+  readonly presence: ReachEveryone
+  private readonly timeline: GroupTimeline
+  private readonly lists = new Map<number, Uint8Array[]>()
+  private waiting: { bytes: Uint8Array; via?: Uint8Array }[] = []
+  private timer: NodeJS.Timeout | undefined
+  private readonly keyWaiters: (() => void)[] = []
+  /** The hops of the packet being published, to wait for. */
+  private hops: Promise<void>[] | undefined
+  private stopped = false
+
+  constructor(private readonly options: MemberOptions) {
+    const { config, identity, session, now } = options
+    this.presence = new ReachEveryone(config.presenceTimeoutMs, now, config.directMax)
+    this.timeline = new GroupTimeline(config.orderHoldMs, now)
+    const membership: GroupMembership = {
+      members: (version) => this.membersOf(version),
+      current: () => {
+        const state = this.state
+        return { version: state?.version ?? 0, members: state ? this.membersOf(state.version)! : [] }
+      },
+    }
+    this.node = new FanoutNode({
+      self: identity,
+      groupId: options.group,
+      config,
+      membership,
+      presence: this.presence,
+      log: options.log,
+      now,
+      send: (member, packet) => {
+        const sent = options.send(identity.publicKey, member, encodeGroupHop(packet))
+        this.hops?.push(sent)
+        return sent
+      },
+      deliver: (delivery) => this.delivered(delivery),
+      // The group mailbox is not wired yet (docs/gateway.md "Groups"): small groups reach offline members pairwise.
+      depositForOffline: () => undefined,
+      fetchMailbox: async () => [],
+      requestState: (_version, from) => {
+        if (from)
+          this.sendAll([{ to: [from], body: session.syncRequest() }]).catch((err) =>
+            options.log.debug({ err }, 'state request not sent'),
+          )
+      },
+    })
+  }
+
+  get identity(): Identity {
+    return this.options.identity
+  }
+
+  get group(): Uint8Array {
+    return this.options.group
+  }
+
+  get session(): GroupSession {
+    return this.options.session
+  }
+
+  get state(): GroupState | undefined {
+    return this.options.session.state
+  }
+
+  /** Whether it can send to the group now: a member, with the current epoch's key in normal mode. */
+  canSeal(): boolean {
+    const state = this.state
+    if (!state?.members.has(hex(this.options.identity.publicKey))) return false
+    return state.config.mode === 'high' || this.options.session.epochs().includes(state.epoch)
+  }
+
+  isMember(address: Uint8Array): boolean {
+    return this.state?.members.has(hex(address)) ?? false
+  }
+
+  /** The ordered member list of a state version (sorted addresses, the same on every member). */
+  private membersOf(version: number): Uint8Array[] | undefined {
+    const state = this.state
+    if (state && !this.lists.has(state.version)) {
+      this.lists.set(
+        state.version,
+        [...state.members.values()].map((m) => m.address).sort((a, b) => Buffer.compare(a, b)),
+      )
+      for (const old of this.lists.keys()) if (old <= state.version - KEPT_VERSIONS) this.lists.delete(old)
+    }
+    return this.lists.get(version)
+  }
+
+  /** Until it can send (its state and epoch key arrived) or `ms` passed. */
+  ready(ms = this.options.config.keyWaitMs): Promise<void> {
+    if (this.canSeal() || ms === 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms).unref()
+      this.keyWaiters.push(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+  }
+
+  /** Seals a body, waiting up to groups.keyWaitMs for an epoch key still on its way. */
+  private async seal(body: GroupBody) {
+    await this.ready()
+    return this.options.session.seal(body)
+  }
+
+  /** Sends a group body to every other member: once through the fan-out (normal), or sealed for each (high). */
+  async publish(body: GroupBody): Promise<void> {
+    const sealed = await this.seal(body)
+    if (sealed.mode === 'high') return this.sendAll([{ to: sealed.recipients, body: sealed.pairwiseBody }])
+    // Resolves once every first hop is in the messenger's outbox (a failed one is the node's to log).
+    this.hops = []
+    try {
+      this.node.publish(sealed.message)
+    } finally {
+      const hops = this.hops
+      this.hops = undefined
+      await Promise.allSettled(hops)
+    }
+  }
+
+  /** Sends a group body to one member only (telling a newcomer who is in the room). */
+  async tell(to: Uint8Array, body: GroupBody): Promise<void> {
+    const sealed = await this.seal(body)
+    await this.sendAll([{ to: [to], body: sealed.pairwiseBody }])
+  }
+
+  async sendAll(sends: Outgoing[]): Promise<void> {
+    const self = this.options.identity.publicKey
+    for (const { to, body } of sends)
+      for (const address of to) if (!equal(address, self)) await this.options.send(self, address, body)
+  }
+
+  /** A group message to open (a fan-out delivery, or a pairwise copy from `via`); `retried`: it waited already. */
+  async open(bytes: Uint8Array, via?: Uint8Array, retried = false): Promise<void> {
+    try {
+      this.queue(await this.options.session.open(bytes, { via }))
+    } catch (err) {
+      const code = (err as { code?: string }).code
+      // A sender we do not know as a member yet may be one of a state still on its way: ask it.
+      const newcomer =
+        code === 'NOT_MEMBER' && via !== undefined && this.isMember(this.options.identity.publicKey)
+      if (newcomer || code === 'FUTURE_EPOCH' || code === 'NO_EPOCH_KEY' || code === 'STATE_GAP') {
+        this.waiting.push({ bytes, via })
+        this.waiting.splice(0, Math.max(0, this.waiting.length - this.options.config.heldPackets))
+        if (newcomer && via && !retried)
+          await this.sendAll([{ to: [via], body: this.options.session.syncRequest() }])
+      } else this.options.log.debug({ err, code }, 'group message not opened')
+    }
+  }
+
+  /** A state or a key arrived: messages that waited for one, and fan-out packets held for a version, go again. */
+  async retry(): Promise<void> {
+    if (this.canSeal()) for (const wake of this.keyWaiters.splice(0)) wake()
+    this.node.retryHeld()
+    const waiting = this.waiting.splice(0)
+    for (const { bytes, via } of waiting) await this.open(bytes, via, true)
+  }
+
+  private delivered(delivery: GroupDelivery): void {
+    void this.open(delivery.inner)
+  }
+
+  private queue(message: OpenedGroupMessage): void {
+    this.presence.heard(message.sender)
+    this.timeline.add(message)
+    this.schedule()
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.timer) return
+    const due = this.timeline.nextDue()
+    if (due === undefined) return
+    this.timer = setTimeout(() => void this.release(), Math.max(0, due - this.options.now())).unref()
+  }
+
+  private async release(): Promise<void> {
+    this.timer = undefined
+    for (const { message } of this.timeline.release()) {
+      try {
+        await this.options.show(this, message)
+      } catch (err) {
+        this.options.log.warn({ err }, 'a group message could not be shown')
+      }
+    }
+    this.schedule()
+  }
+
+  stop(): void {
+    this.stopped = true
+    for (const wake of this.keyWaiters.splice(0)) wake()
+    clearTimeout(this.timer)
+    this.node.stop()
+  }
+}

@@ -1,0 +1,301 @@
+import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { type Element, createElement as xml } from 'ltx'
+import { loadConfig } from '../../bridge/config/load.js'
+import type { Config } from '../../bridge/config/schema.js'
+import { encodeAddress, parseAddress } from '../../bridge/crypto/address.js'
+import type { Testnet } from '../../bridge/dht/testnet.js'
+import { silentLogger } from '../../bridge/log.js'
+import { GroupSession } from '../../bridge/messaging/groups/session.js'
+import { type Bridge, createBridge } from '../../bridge/service/bridge.js'
+import { IdentityService } from '../../bridge/service/identities.js'
+import { openStore, type Store } from '../../bridge/store/index.js'
+import { tempDir } from '../store/helpers.js'
+import { login, type TestClient, trustCertificate } from '../xmpp/client.js'
+import { startRelayTestnet } from './relay-testnet.js'
+
+const DOMAIN = 'paranoim.localhost'
+const SERVICE = `conference.${DOMAIN}`
+const PASSWORD = 'correct horse battery'
+const MUC = 'http://jabber.org/protocol/muc'
+const MUC_USER = `${MUC}#user`
+const WAIT = 30_000
+
+interface Side {
+  nickname: string
+  nick: string
+  address: string
+  config: Config
+  store: Store
+  bridge: Bridge
+  client: TestClient
+  /** The room's JID as this side's bridge names it. */
+  room: string
+}
+
+async function startSide(root: string, nickname: string, bootstrap: string): Promise<Side> {
+  const dataDir = join(root, nickname)
+  const config = loadConfig({
+    files: [join(import.meta.dirname, '../../config/testnet.toml')],
+    overrides: {
+      store: { dataDir },
+      identity: { kdf: { logN: 10 } },
+      xmpp: { port: 0, tlsPort: 0 },
+      webui: { enabled: false },
+      dht: { bootstrap: [bootstrap] },
+      net: { host: '127.0.0.1' },
+      log: { level: 'silent' },
+    },
+  })
+  const store = await openStore({ dataDir })
+  const identities = new IdentityService({ store, kdf: config.identity.kdf, log: silentLogger })
+  const { address } = await identities.create(nickname, PASSWORD)
+  const bridge = createBridge(config, { log: silentLogger, store })
+  await bridge.start()
+  const port = bridge.status().xmpp!.port
+  trustCertificate(await readFile(join(dataDir, 'tls', `${DOMAIN}.crt`), 'utf8'), port)
+  const client = await login(port, nickname, { password: PASSWORD, resource: 'test' })
+  await client.xmpp.send(xml('presence'))
+  const nick = nickname[0]!.toUpperCase() + nickname.slice(1)
+  return { nickname, nick, address, config, store, bridge, client, room: '' }
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = WAIT): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+const field = (name: string, value: string) => xml('field', { var: name }, xml('value', {}, value))
+const jid = (side: Side) => `${side.address}@${DOMAIN}`
+
+/** Presences from `occupant` in the room as `viewer` saw them: 'available' or 'unavailable', with status codes. */
+function presencesOf(viewer: Side, occupant: Side): { type: string; codes: string[] }[] {
+  return viewer.client.stanzas
+    .filter((s) => s.is('presence') && s.attrs.from === `${viewer.room}/${occupant.nick}`)
+    .map((s) => ({
+      type: s.attrs.type ?? 'available',
+      codes:
+        s
+          .getChild('x', MUC_USER)
+          ?.getChildren('status')
+          .map((c: Element) => c.attrs.code as string) ?? [],
+    }))
+}
+
+function groupchat(viewer: Side, from: Side): string[] {
+  return viewer.client.stanzas
+    .filter(
+      (s) =>
+        s.is('message') &&
+        s.attrs.type === 'groupchat' &&
+        s.attrs.from === `${viewer.room}/${from.nick}` &&
+        s.getChildText('body') !== null,
+    )
+    .map((s) => s.getChildText('body')!)
+}
+
+function subjects(viewer: Side): string[] {
+  return viewer.client.stanzas
+    .filter(
+      (s) => s.is('message') && s.attrs.type === 'groupchat' && s.getChild('subject') && !s.getChild('body'),
+    )
+    .map((s) => s.getChildText('subject') ?? '')
+}
+
+/** A second session over a side's store (the bridge's own is not reachable from here), for its keys. */
+async function sessionCopy(side: Side, group: Uint8Array): Promise<GroupSession> {
+  const identities = new IdentityService({
+    store: side.store,
+    kdf: side.config.identity.kdf,
+    log: silentLogger,
+  })
+  return GroupSession.load({
+    store: side.store,
+    local: await identities.open(side.nickname, PASSWORD),
+    group,
+    config: side.config.groups,
+    maxMessageBytes: side.config.messaging.maxMessageBytes,
+  })
+}
+
+const join_ = (side: Side) =>
+  side.client.xmpp.send(xml('presence', { to: `${side.room}/${side.nick}` }, xml('x', { xmlns: MUC })))
+
+describe('group chat across three bridges: one room, three @xmpp/client users', () => {
+  let testnet: Testnet
+  let alice: Side
+  let bob: Side
+  let carol: Side
+  let group: Uint8Array
+
+  before(async () => {
+    const net = await startRelayTestnet(10)
+    testnet = net.testnet
+    const root = await tempDir('paranoim-groups-')
+    const sides = await Promise.all(
+      ['alice', 'bob', 'carol'].map((nickname) => startSide(root, nickname, net.bootstrap)),
+    )
+    ;[alice, bob, carol] = sides as [Side, Side, Side]
+  })
+
+  after(async () => {
+    for (const side of [alice, bob, carol]) {
+      await side?.client.stop()
+      await side?.bridge.stop()
+      await side?.store.close()
+    }
+    await testnet?.stop()
+  })
+
+  it('alice creates and configures a room, invites bob and carol; all three see each other join', async () => {
+    alice.room = `team@${SERVICE}`
+    await join_(alice)
+    await until('alice in the new room', () => presencesOf(alice, alice).some((p) => p.codes.includes('201')))
+    await alice.client.xmpp.iqCaller.request(
+      xml(
+        'iq',
+        { type: 'set', to: alice.room },
+        xml(
+          'query',
+          { xmlns: `${MUC}#owner` },
+          xml(
+            'x',
+            { xmlns: 'jabber:x:data', type: 'submit' },
+            field('FORM_TYPE', `${MUC}#roomconfig`),
+            field('muc#roomconfig_roomname', 'Team'),
+            field('muc#roomconfig_roomdesc', 'three bridges'),
+            field('muc#roomconfig_membersonly', '1'),
+          ),
+        ),
+      ),
+    )
+    for (const invitee of [bob, carol])
+      await alice.client.xmpp.send(
+        xml(
+          'message',
+          { to: alice.room },
+          xml('x', { xmlns: MUC_USER }, xml('invite', { to: jid(invitee) })),
+        ),
+      )
+    for (const invitee of [bob, carol]) {
+      const invite = await invitee.client.next(
+        (s) => s.is('message') && (s.attrs.from ?? '').endsWith(`@${SERVICE}`) && !!s.getChild('x', MUC_USER),
+        WAIT,
+      )
+      assert.equal(
+        invite.getChild('x', MUC_USER)!.getChild('invite')!.attrs.from,
+        `${alice.address.toLowerCase()}@${DOMAIN}`,
+      )
+      invitee.room = invite.attrs.from!
+    }
+    assert.equal(bob.room, carol.room)
+    group = parseAddress(bob.room.split('@')[0]!)
+    await join_(bob)
+    await join_(carol)
+    for (const viewer of [alice, bob, carol])
+      for (const occupant of [alice, bob, carol])
+        await until(`${viewer.nick} sees ${occupant.nick} in`, () =>
+          presencesOf(viewer, occupant).some((p) => p.type === 'available'),
+        )
+  })
+
+  it('messages from each reach the other two once, in order; a subject change is seen by all', async () => {
+    const sides = [alice, bob, carol]
+    for (let i = 0; i < 3; i++)
+      for (const side of sides)
+        await side.client.xmpp.send(
+          xml(
+            'message',
+            { to: side.room, type: 'groupchat', id: `${side.nick}-${i}` },
+            xml('body', {}, `${side.nick} ${i}`),
+          ),
+        )
+    for (const viewer of sides)
+      for (const from of sides)
+        await until(`${viewer.nick} has ${from.nick}'s`, () => groupchat(viewer, from).length >= 3)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    for (const viewer of sides)
+      for (const from of sides)
+        assert.deepEqual(
+          groupchat(viewer, from),
+          [0, 1, 2].map((i) => `${from.nick} ${i}`),
+          `${viewer.nick} ← ${from.nick}`,
+        )
+    await alice.client.xmpp.send(
+      xml('message', { to: alice.room, type: 'groupchat' }, xml('subject', {}, 'Plans')),
+    )
+    for (const viewer of sides)
+      await until(`${viewer.nick} sees the subject`, () => subjects(viewer).includes('Plans'))
+  })
+
+  it('bob leaves and rejoins: the others see him go and come back', async () => {
+    await bob.client.xmpp.send(xml('presence', { to: `${bob.room}/${bob.nick}`, type: 'unavailable' }))
+    for (const viewer of [alice, carol])
+      await until(
+        `${viewer.nick} sees bob leave`,
+        () => presencesOf(viewer, bob).at(-1)?.type === 'unavailable',
+      )
+    await join_(bob)
+    for (const viewer of [alice, carol])
+      await until(`${viewer.nick} sees bob back`, () => presencesOf(viewer, bob).at(-1)?.type === 'available')
+  })
+
+  it("a member's kick is refused; alice kicks carol: 307 everywhere, a new epoch carol cannot read", async () => {
+    const kick = (by: Side) =>
+      by.client.xmpp.iqCaller.request(
+        xml(
+          'iq',
+          { type: 'set', to: by.room },
+          xml('query', { xmlns: `${MUC}#admin` }, xml('item', { nick: carol.nick, role: 'none' })),
+        ),
+      )
+    await assert.rejects(kick(bob), (err: { condition?: string }) => err.condition === 'forbidden')
+    // The room lets occupants invite, but only an owner or admin can sign a new member in.
+    const stranger = `${encodeAddress(new Uint8Array(32).fill(9)).toLowerCase()}@${DOMAIN}`
+    await bob.client.xmpp.send(
+      xml(
+        'message',
+        { to: bob.room, id: 'bob-invites' },
+        xml('x', { xmlns: MUC_USER }, xml('invite', { to: stranger })),
+      ),
+    )
+    const error = await bob.client.next((s) => s.is('message') && s.attrs.id === 'bob-invites', WAIT)
+    assert.equal(error.attrs.type, 'error')
+    assert.ok(error.getChild('error')?.getChild('forbidden'))
+    await kick(alice)
+    for (const viewer of [alice, bob, carol])
+      await until(`${viewer.nick} sees carol kicked`, () =>
+        presencesOf(viewer, carol).some((p) => p.type === 'unavailable' && p.codes.includes('307')),
+      )
+    await alice.client.xmpp.send(
+      xml('message', { to: alice.room, type: 'groupchat' }, xml('body', {}, 'after the kick')),
+    )
+    await until('bob has the message after the kick', () => groupchat(bob, alice).includes('after the kick'))
+    assert.ok(!groupchat(carol, alice).includes('after the kick'))
+    // Carol's bridge holds the state that removed her, and no key of its new epoch.
+    const [aliceCopy, bobCopy, carolCopy] = (await Promise.all(
+      [alice, bob, carol].map((side) => sessionCopy(side, group)),
+    )) as [GroupSession, GroupSession, GroupSession]
+    await until('the new epoch key at bob', () => bobCopy.epochs().includes(2))
+    assert.equal(bobCopy.state!.epoch, 2)
+    assert.equal(carolCopy.state!.epoch, 2)
+    assert.ok(!carolCopy.state!.members.has(Buffer.from(parseAddress(carol.address)).toString('hex')))
+    assert.deepEqual(carolCopy.epochs(), [])
+    // A later group message, sealed by alice's session as her bridge holds it: bob opens it, carol cannot.
+    const later = await aliceCopy.seal({ kind: 'subject', subject: 'later' })
+    assert.equal((await bobCopy.open(later.message)).body.kind, 'subject')
+    await assert.rejects(carolCopy.open(later.message), (err: { code?: string }) => err.code === 'NOT_MEMBER')
+    // And carol cannot come back into the members-only room.
+    await join_(carol)
+    const refused = await carol.client.next(
+      (s) => s.is('presence') && s.attrs.type === 'error' && s.attrs.from === `${carol.room}/${carol.nick}`,
+      WAIT,
+    )
+    assert.ok(refused.getChild('error')?.getChild('registration-required'))
+  })
+})
