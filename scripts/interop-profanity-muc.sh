@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # MUC interop check with a real Jabber client: two Profanity instances (libstrophe), driven through tmux,
 # log in to a freshly started bridge as alice and bob; alice creates a room at conference.<domain> and
-# accepts the default configuration, bob joins, they talk in the room, alice sets the subject and kicks bob.
+# accepts the default configuration and makes bob a member (a room is a network group: only members its owners
+# or admins signed in may join; Profanity's /invite is a XEP-0249 direct invitation, which adds nobody), bob joins, they talk in the room, alice sets the subject and kicks bob.
 # Everything is on 127.0.0.1 with ephemeral ports, in a temp dir.
 # Exits 0 when every step was seen on screen, 1 otherwise; screens and logs go to test/artifacts/interop/.
 # Needs: profanity, tmux (Debian: apt-get install profanity tmux); imagemagick is optional (PNG screenshots).
@@ -23,8 +24,10 @@ say alice "/join $ROOM nick Alice"
 wait_for alice 'Room locked'
 say alice '/room accept'
 wait_for alice 'Room unlocked'
+say alice "/affiliation set member bob@$DOMAIN"
+sleep 1 # the signed state and the epoch key reach bob's identity (a room action waits groups.keyWaitMs for them)
 say bob "/join $ROOM nick Bob"
-wait_for bob 'You have joined the room as Bob, role: participant, affiliation: none'
+wait_for bob 'You have joined the room as Bob, role: participant, affiliation: member'
 say bob 'Hello room, Bob here'
 wait_for alice 'Hello room, Bob here'
 say alice 'Welcome Bob'
