@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { beforeEach, describe, it } from 'node:test'
 import { createElement as xml } from 'ltx'
+import type { GroupsConfig } from '../../bridge/config/sections/groups.js'
 import { isGroupHop } from '../../bridge/wire/group-hop.js'
+import { waitUntil } from '../dht/helpers.js'
 import { body, type FakeBridge, FakeMailboxes, FakeNetwork } from './groups-helpers.js'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
@@ -21,7 +23,7 @@ describe('group gateway: offline members catch up from the group mailbox (fake m
   let dave: FakeBridge
 
   /** Alice makes "team" with bob, carol and dave: four members, above directMax + 1. */
-  async function team(groups: { directMax: number }): Promise<void> {
+  async function team(groups: Partial<GroupsConfig>): Promise<void> {
     net = new FakeNetwork()
     mailboxes = new FakeMailboxes()
     alice = await net.add('alice', groups, mailboxes)
@@ -88,6 +90,17 @@ describe('group gateway: offline members catch up from the group mailbox (fake m
         assert.deepEqual(shown(member), ['<body>hello all</body>'])
       }
     })
+  })
+
+  it('without a catch-up call, the groups.syncIntervalMs timer fetches the group mailbox', async () => {
+    await team({ directMax: 1, syncIntervalMs: 1000 })
+    alice.emit('unreachable', { from: alice.identity.publicKey, to: carol.identity.publicKey })
+    net.hold = (_held, to) => hex(to) === hex(carol.identity.publicKey)
+    await say('picked up by the sync')
+    assert.deepEqual(shown(carol), [])
+    await waitUntil('carol synced', () => shown(carol).length === 1, 5000)
+    assert.deepEqual(shown(carol), ['<body>picked up by the sync</body>'])
+    for (const bridge of [alice, bob, carol, dave]) bridge.groups.stop()
   })
 
   it('up to directMax + 1 members nothing goes to the group mailbox: each member gets its own reliable copy', async () => {
