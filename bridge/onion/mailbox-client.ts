@@ -119,8 +119,10 @@ export class MailboxClient {
    */
   async fetch(identity: Identity, periods?: number[]): Promise<FetchedItem[]> {
     const { router, config } = this.#options
+    const live = mailboxPeriods(router.now(), config.periodMs, config.retentionMs)
+    this.#forgetExpired(live.at(-1)!)
     const found = new Map<string, FetchedItem>()
-    for (const period of periods ?? mailboxPeriods(router.now(), config.periodMs, config.retentionMs)) {
+    for (const period of periods ?? live) {
       if (this.#circuits.stopped) throw new OnionError('CIRCUIT_CLOSED', 'the mailbox client is stopped')
       const signer = blindedSigner(identity, period, this.#backend, MAILBOX_BLINDING)
       const holders = this.#withSelf(
@@ -141,6 +143,15 @@ export class MailboxClient {
       }
     }
     return [...found.values()].sort((a, b) => a.expiry - b.expiry || hex(a.id).localeCompare(hex(b.id)))
+  }
+
+  /**
+   * Items fetched and never acked (a group mailbox's: every member needs
+   * them) are forgotten once their period is past the retention, so the map
+   * stays as large as what the holders may still keep.
+   */
+  #forgetExpired(oldest: number): void {
+    for (const [id, period] of this.#fetched) if (period < oldest) this.#fetched.delete(id)
   }
 
   /** Tells every holder of the items' mailboxes to delete them (items this client fetched). */

@@ -170,6 +170,15 @@ export function createBridge(config: Config, { log, store, xmppModules = [] }: B
     muc: () => muc.remote,
     store,
     log,
+    // Group mailbox items are never acked: every member fetches them (docs/gateway.md "Groups").
+    ...(config.net.enabled
+      ? {
+          mailbox: {
+            deposit: (to, item) => networkOn().mailbox.deposit(to, item),
+            fetch: (identity) => networkOn().mailbox.fetch(identity),
+          },
+        }
+      : {}),
   })
 
   /** Once the identity is reachable, what waits for it in its mailboxes comes in. */
@@ -184,7 +193,10 @@ export function createBridge(config: Config, { log, store, xmppModules = [] }: B
     unlocked.set(account, identity)
     accounts.set(hex(identity.publicKey), account)
     messenger.addIdentity(identity)
-    network?.host(identity, () => fetchMailbox(identity))
+    network?.host(identity, () => {
+      fetchMailbox(identity)
+      void groups.catchUp(identity)
+    })
     groups
       .addIdentity(identity)
       .catch((error: unknown) => bridgeLog.error({ err: error, account }, 'group sessions not loaded'))

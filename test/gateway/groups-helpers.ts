@@ -6,12 +6,16 @@ import { encodeAddress } from '../../bridge/crypto/address.js'
 import { type Identity, identityFromSeed } from '../../bridge/crypto/identity.js'
 import type { GatewayMessenger } from '../../bridge/gateway/gateway.js'
 import { GroupGateway } from '../../bridge/gateway/groups/group-gateway.js'
+import type { GroupMailboxPort } from '../../bridge/gateway/groups/mailbox-port.js'
 import type { RoomAction, RoomRemote } from '../../bridge/gateway/groups/room-port.js'
 import { silentLogger } from '../../bridge/log.js'
 import { openMemoryStore, type Store } from '../../bridge/store/index.js'
 import { DOMAIN, settle } from './helpers.js'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+
+type PeerEvent = { from: Uint8Array; to: Uint8Array }
+type Listeners = Map<string, ((event: PeerEvent) => void)[]>
 
 /** What the fake room was told, in order: the method and its arguments after the room name. */
 export interface RoomCall {
@@ -50,6 +54,26 @@ export interface FakeBridge {
   groups: GroupGateway
   calls: RoomCall[]
   propose(action: Partial<RoomAction> & Pick<RoomAction, 'type' | 'room'>): Promise<void>
+  /** Raises a messenger event at this bridge's gateway ('heard', 'unreachable'). */
+  emit(event: 'heard' | 'unreachable', payload: PeerEvent): void
+}
+
+/**
+ * Mailboxes in memory, by the public key they are deposited for (a unit test
+ * of the gateway's use of the group mailbox; the real client is in
+ * test/gateway/groups-mailbox-network.test.ts).
+ */
+export class FakeMailboxes implements GroupMailboxPort {
+  readonly items = new Map<string, Uint8Array[]>()
+
+  async deposit(mailbox: Uint8Array, item: Uint8Array): Promise<void> {
+    const key = hex(mailbox)
+    this.items.set(key, [...(this.items.get(key) ?? []), item])
+  }
+
+  async fetch(identity: Identity): Promise<{ item: Uint8Array }[]> {
+    return (this.items.get(hex(identity.publicKey)) ?? []).map((item) => ({ item }))
+  }
 }
 
 /** Bridges whose messengers reach each other in memory (each body delivered once, in order, on a later tick). */
@@ -66,7 +90,7 @@ export class FakeNetwork {
     for (const send of this.held.splice(0)) send()
   }
 
-  messenger(): GatewayMessenger {
+  messenger(listeners: Listeners): GatewayMessenger {
     return {
       send: async (from, to, body) => {
         this.sent.push({ from, body })
@@ -79,8 +103,15 @@ export class FakeNetwork {
         if (this.hold(body, to, from)) this.held.push(send)
         else send()
       },
-      on: () => undefined,
-      off: () => undefined,
+      on: (event, listener) => {
+        listeners.set(event, [...(listeners.get(event) ?? []), listener])
+      },
+      off: (event, listener) => {
+        listeners.set(
+          event,
+          (listeners.get(event) ?? []).filter((l) => l !== listener),
+        )
+      },
     }
   }
 
@@ -93,17 +124,22 @@ export class FakeNetwork {
     }
   }
 
-  async add(account: string, groups: Partial<GroupsConfig> = {}): Promise<FakeBridge> {
+  async add(
+    account: string,
+    groups: Partial<GroupsConfig> = {},
+    mailbox?: GroupMailboxPort,
+  ): Promise<FakeBridge> {
     const identity = identityFromSeed(randomBytes(32))
     const store = await openMemoryStore()
     const calls: RoomCall[] = []
     const room = recordingRoom(calls)
     const config = { ...defaultConfig().groups, orderHoldMs: 0, ...groups }
+    const listeners: Listeners = new Map()
     const gateway = new GroupGateway({
       config,
       domain: DOMAIN,
       maxMessageBytes: defaultConfig().messaging.maxMessageBytes,
-      messenger: this.messenger(),
+      messenger: this.messenger(listeners),
       identities: {
         identityOf: (name) => (name === account ? identity : undefined),
         accountOf: (address) => (hex(address) === hex(identity.publicKey) ? account : undefined),
@@ -112,6 +148,7 @@ export class FakeNetwork {
       muc: () => room,
       store,
       log: silentLogger,
+      ...(mailbox ? { mailbox } : {}),
     })
     await gateway.addIdentity(identity)
     const address = encodeAddress(identity.publicKey)
@@ -124,6 +161,9 @@ export class FakeNetwork {
       groups: gateway,
       calls,
       propose: (action) => gateway.propose({ account, nick: '', stamp: Date.now(), ...action } as RoomAction),
+      emit: (event, payload) => {
+        for (const listener of listeners.get(event) ?? []) listener(payload)
+      },
     }
     this.bridges.set(hex(identity.publicKey), bridge)
     return bridge

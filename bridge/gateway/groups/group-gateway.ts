@@ -15,6 +15,7 @@ import { controlGroup, decodeGroupControl, type GroupControl } from '../../wire/
 import { decodeGroupHop, isGroupHop } from '../../wire/group-hop.js'
 import { GatewayError } from '../errors.js'
 import type { GatewayMessenger } from '../gateway.js'
+import type { GroupMailboxPort } from './mailbox-port.js'
 import { GroupMember } from './member.js'
 import { RoomOccupants } from './occupants.js'
 import { proposeChange } from './room-actions.js'
@@ -47,6 +48,8 @@ export interface GroupGatewayOptions {
   muc: () => RoomRemote
   store: Store
   log: Logger
+  /** The group mailbox (the network's mailbox client); none without a network: offline members of large groups miss messages. */
+  mailbox?: GroupMailboxPort
   backend?: CryptoBackend
   now?: () => number
 }
@@ -74,6 +77,9 @@ export class GroupGateway {
   private readonly backend: CryptoBackend
   private readonly now: () => number
   private readonly ready: Promise<void>
+  /** Per identity (hex): its group sessions loaded (addIdentity). */
+  private readonly added = new Map<string, Promise<void>>()
+  private readonly syncTimer: NodeJS.Timeout | undefined
 
   constructor(private readonly options: GroupGatewayOptions) {
     this.log = options.log.child({ c: 'groups' })
@@ -83,13 +89,52 @@ export class GroupGateway {
     this.ready = this.rooms.load()
     options.messenger.on('heard', this.onHeard)
     options.messenger.on('unreachable', this.onUnreachable)
+    if (options.mailbox)
+      this.syncTimer = setInterval(() => void this.syncAll(), options.config.syncIntervalMs).unref()
   }
 
   /** Loads the group sessions of an identity just unlocked. */
-  async addIdentity(identity: Identity): Promise<void> {
+  addIdentity(identity: Identity): Promise<void> {
+    const key = hex(identity.publicKey)
+    let added = this.added.get(key)
+    if (!added) {
+      added = this.loadIdentity(identity).catch((err: unknown) => {
+        this.added.delete(key)
+        throw err
+      })
+      this.added.set(key, added)
+    }
+    return added
+  }
+
+  private async loadIdentity(identity: Identity): Promise<void> {
     await this.ready
     for (const group of await GroupSession.groupsOf(this.options.store, identity.publicKey))
       await this.member(identity, group)
+  }
+
+  /**
+   * An identity is reachable on the network: once its group sessions are
+   * loaded, each fetches its group mailboxes for what was sent while it was
+   * away. Resolves to how many messages were new; never rejects.
+   */
+  async catchUp(identity: Identity): Promise<number> {
+    await this.addIdentity(identity).catch(() => undefined)
+    let opened = 0
+    for (const member of [...this.membersOf(identity.publicKey)]) opened += await this.sync(member)
+    return opened
+  }
+
+  /** Every groups.syncIntervalMs: what the tree did not bring. */
+  private async syncAll(): Promise<void> {
+    for (const member of [...this.members.values()]) await this.sync(member)
+  }
+
+  private sync(member: GroupMember): Promise<number> {
+    return member.catchUp().catch((err: unknown) => {
+      this.log.debug({ err }, 'group mailbox not fetched')
+      return 0
+    })
   }
 
   /** Deletes epoch keys past their time and old dedupe entries of every session (call it now and then). */
@@ -98,6 +143,7 @@ export class GroupGateway {
   }
 
   stop(): void {
+    clearInterval(this.syncTimer)
     for (const member of this.members.values()) member.stop()
     this.members.clear()
     this.options.messenger.off('heard', this.onHeard)
@@ -429,6 +475,7 @@ export class GroupGateway {
       config,
       log: this.log,
       now: this.now,
+      mailbox: this.options.mailbox,
       send: (from, to, body) => this.send(from, to, body),
       show: (m, message) => this.show(m, message),
     })

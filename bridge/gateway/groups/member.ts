@@ -7,8 +7,10 @@ import { GroupPresence } from '../../messaging/groups/presence.js'
 import type { GroupSession, OpenedGroupMessage, Outgoing } from '../../messaging/groups/session.js'
 import type { GroupState } from '../../messaging/groups/state.js'
 import { GroupTimeline } from '../../messaging/groups/timeline.js'
+import { decodeFanoutPacket } from '../../wire/group-fanout.js'
 import { encodeGroupHop } from '../../wire/group-hop.js'
 import type { GroupBody } from '../../wire/group-message.js'
+import type { GroupMailboxPort } from './mailbox-port.js'
 
 /** Member lists of this many recent state versions are kept for packets that cross a change. */
 const KEPT_VERSIONS = 4
@@ -29,13 +31,15 @@ export interface MemberOptions {
   /** An opened message is due to be shown (in timestamp order). */
   show: (member: GroupMember, message: OpenedGroupMessage) => Promise<void>
   now: () => number
+  /** The group mailbox, for members the fan-out does not reach; none: they miss what is sent while away. */
+  mailbox?: GroupMailboxPort
 }
 
 /**
  * In a group small enough that the sender writes to every member itself, all
  * members count as online: each then gets a reliable pairwise body, which the
  * messenger carries to an offline member's own mailbox. Larger groups use the
- * presence heard (offline members need the group mailbox, not wired yet).
+ * presence heard; members left out catch up from the group mailbox.
  */
 class ReachEveryone extends GroupPresence {
   constructor(
@@ -70,6 +74,8 @@ export class GroupMember {
   /** The hops of the packet being published, to wait for. */
   private hops: Promise<void>[] | undefined
   private stopped = false
+  /** The group mailbox fetch under way, so syncs do not pile up. */
+  private syncing: Promise<number> | undefined
 
   constructor(private readonly options: MemberOptions) {
     const { config, identity, session, now } = options
@@ -96,8 +102,8 @@ export class GroupMember {
         return sent
       },
       deliver: (delivery) => this.delivered(delivery),
-      // The group mailbox is not wired yet (docs/gateway.md "Groups"): small groups reach offline members pairwise.
-      depositForOffline: () => undefined,
+      depositForOffline: (packet) => this.deposit(packet),
+      // Group mailbox items carry the group message, not the fan-out packet: catchUp() below opens them.
       fetchMailbox: async () => [],
       requestState: (_version, from) => {
         if (from)
@@ -223,8 +229,57 @@ export class GroupMember {
     void this.open(delivery.inner)
   }
 
-  private queue(message: OpenedGroupMessage): void {
-    this.presence.heard(message.sender)
+  /**
+   * The origin's one deposit for the members the plan left out: the sealed
+   * group message inside the packet, as an item of the current epoch's group
+   * mailbox. Members fetch every epoch whose key they hold, so one that just
+   * changed still finds it.
+   */
+  private async deposit(packet: Uint8Array): Promise<void> {
+    const { mailbox, session, config } = this.options
+    if (!mailbox) return
+    const identity = session.mailboxIdentity()
+    if (!identity) return
+    const item = session.mailboxItem(decodeFanoutPacket(packet, config.maxPacketBytes).inner)
+    await mailbox.deposit(identity.publicKey, item)
+  }
+
+  /**
+   * Fetches the group mailbox of every epoch whose key is held and opens what
+   * it holds (on return, and every groups.syncIntervalMs); the session drops
+   * what was opened before. Items are never acked: the other members need
+   * them too. Resolves to how many were new; a fetch under way is joined.
+   */
+  catchUp(): Promise<number> {
+    if (!this.options.mailbox || this.stopped) return Promise.resolve(0)
+    this.syncing ??= this.fetchAll().finally(() => {
+      this.syncing = undefined
+    })
+    return this.syncing
+  }
+
+  private async fetchAll(): Promise<number> {
+    const { mailbox, session, log } = this.options
+    let opened = 0
+    for (const epoch of session.epochs()) {
+      const identity = session.mailboxIdentity(epoch)
+      if (!identity || !mailbox) continue
+      for (const { item } of await mailbox.fetch(identity)) {
+        try {
+          this.queue(await session.openMailboxItem(epoch, item), false)
+          opened++
+        } catch (err) {
+          // Seen before (DUPLICATE) is the common case; anything else waits for the next sync.
+          log.debug({ err, code: (err as { code?: string }).code }, 'group mailbox item not opened')
+        }
+      }
+    }
+    return opened
+  }
+
+  /** `fresh`: just sent, so its sender is online (a mailbox copy may be days old). */
+  private queue(message: OpenedGroupMessage, fresh = true): void {
+    if (fresh) this.presence.heard(message.sender)
     this.timeline.add(message)
     this.schedule()
   }
