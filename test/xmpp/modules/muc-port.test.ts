@@ -285,3 +285,35 @@ test("remote invitation: the room passes the network member's invitation on to a
     (e: XMPPError) => e.condition === 'item-not-found',
   )
 })
+
+test('a XEP-0249 direct invitation to one of our rooms is proposed as an invitation too, and reaches the invitee unchanged', async () => {
+  refuse = () => undefined
+  actions.length = 0
+  await join(alice, `direct@${CONF}/Alice`)
+  await alice.xmpp.send(
+    xml`<message to='${REMOTE_JID}' id='d1'><x xmlns='jabber:x:conference' jid='direct@${CONF}' reason='come in'/></message>`,
+  )
+  const invite = await proposed('invite')
+  assert.deepEqual(
+    [invite.room, invite.account, invite.nick, invite.type === 'invite' && invite.invitee],
+    ['direct', 'alice', 'Alice', REMOTE_JID],
+  )
+  assert.equal(invite.type === 'invite' && invite.reason, 'come in')
+
+  // To a local account the client's own message arrives as sent; a refusal of the admission does not stop it.
+  refuse = (a) =>
+    a.type === 'invite' ? new XMPPError('forbidden', 'not an admin in the signed state') : undefined
+  await alice.xmpp.send(
+    xml`<message to='bob@paranoim.localhost' id='d2'><x xmlns='jabber:x:conference' jid='direct@${CONF}'/></message>`,
+  )
+  const direct = await bob.next((el) => el.attrs.id === 'd2')
+  assert.equal(direct.getChild('x', 'jabber:x:conference')!.attrs.jid, `direct@${CONF}`)
+  // Not an occupant of the room, or not one of our rooms: nothing is proposed.
+  actions.length = 0
+  await bob.xmpp.send(
+    xml`<message to='alice@paranoim.localhost' id='d3'><x xmlns='jabber:x:conference' jid='direct@${CONF}'/></message>`,
+  )
+  await alice.next((el) => el.attrs.id === 'd3')
+  assert.deepEqual(actions, [])
+  refuse = () => undefined
+})

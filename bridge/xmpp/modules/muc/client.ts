@@ -224,9 +224,6 @@ export class ClientStanzas {
   /** §7.8.2: the room passes each invitation on; in a members-only room the invitee becomes a member. */
   private async invite(from: JID, room: Room, x: Element, stanza: Element): Promise<void> {
     const occupant = this.occupant(room, from)
-    const affiliation = room.affiliation(occupant.bare)
-    if (!room.config.allowInvites && rank(affiliation) < rank('admin'))
-      throw new XMPPError('forbidden', 'only admins may invite to this room')
     const invites = x.getChildren('invite')
     if (invites.length > MAX_INVITES)
       throw new XMPPError('policy-violation', `at most ${MAX_INVITES} invitations`)
@@ -234,26 +231,55 @@ export class ClientStanzas {
       const invitee = JID.parse(invite.attrs.to ?? '')
       if (invitee.local === '') throw new XMPPError('jid-malformed', 'invite a user: to="user@domain"')
       const reason = invite.getChildText('reason') ?? undefined
-      const inviteeBare = invitee.bareString
-      await this.muc.propose({
-        type: 'invite',
-        ...this.base(room, occupant, from),
-        invitee: inviteeBare,
-        reason,
-      })
-      if (room.config.membersOnly && rank(room.affiliation(inviteeBare)) < rank('member')) {
-        room.setAffiliation(inviteeBare, 'member')
-        await this.muc.persist(room)
-      }
+      await this.admit(from, room, occupant, invitee.bareString, reason)
       await this.muc.ctx.route(
         invitationMessage(room, {
           from: occupant.bare,
-          to: inviteeBare,
+          to: invitee.bareString,
           reason,
           byNick: occupant.nick,
           id: stanza.attrs.id,
         }),
       )
+    }
+  }
+
+  /**
+   * A XEP-0249 direct invitation an occupant sends to `invitee` for this room
+   * (Conversations invites this way): the client's message goes out as it is,
+   * and the room admits the invitee as a mediated invitation would — so a
+   * network room signs the invitee in and its bridge shows the room. Refusals
+   * (no right to invite) leave the message to go on alone.
+   */
+  async directInvite(from: JID, roomName: string, invitee: JID, reason: string | undefined): Promise<void> {
+    await this.muc.serial(roomName, async () => {
+      const room = this.muc.rooms.get(roomName)
+      const occupant = room?.occupantOfSession(from.toString())
+      if (!room || !occupant) return
+      await this.admit(from, room, occupant, invitee.bareString, reason)
+    })
+  }
+
+  /** Proposes the invitation to the network (which may refuse) and, in a members-only room, makes the invitee a member. */
+  private async admit(
+    from: JID,
+    room: Room,
+    occupant: Occupant,
+    inviteeBare: string,
+    reason: string | undefined,
+  ): Promise<void> {
+    const affiliation = room.affiliation(occupant.bare)
+    if (!room.config.allowInvites && rank(affiliation) < rank('admin'))
+      throw new XMPPError('forbidden', 'only admins may invite to this room')
+    await this.muc.propose({
+      type: 'invite',
+      ...this.base(room, occupant, from),
+      invitee: inviteeBare,
+      reason,
+    })
+    if (room.config.membersOnly && rank(room.affiliation(inviteeBare)) < rank('member')) {
+      room.setAffiliation(inviteeBare, 'member')
+      await this.muc.persist(room)
     }
   }
 

@@ -1,4 +1,5 @@
 import { XMPPError } from '../../errors.js'
+import { JID } from '../../jid.js'
 import type { ComponentStanzaEvent, ModuleContext, XmppModule } from '../../module.js'
 import { iqReply } from '../../stanza.js'
 import { ClientStanzas } from './client.js'
@@ -7,6 +8,7 @@ import { IqRelay } from './iq-relay.js'
 import type { MucNetworkPort, MucRemote } from './port.js'
 import { roomStore } from './room-store.js'
 import { MucService } from './service.js'
+import { NS_CONFERENCE } from './xml.js'
 
 export type { MucAction, MucNetworkPort, MucRemote, RemoteOccupant } from './port.js'
 export type { Affiliation, Role, RoomConfig } from './room.js'
@@ -42,7 +44,26 @@ export function createMucModule(options: { port?: MucNetworkPort } = {}): MucMod
       const relay = new IqRelay(muc)
       ctx.advertise({ items: [{ jid: domain, name: SERVICE_NAME }] })
       ctx.component(domain, (event) => handle(ctx, event, clients, iqs, relay))
+      // A XEP-0249 direct invitation to one of our rooms admits the invitee too (client.ts directInvite).
+      ctx.hook('outbound', async ({ stanza, kind, from, to }) => {
+        const x = kind === 'message' ? stanza.getChild('x', NS_CONFERENCE) : undefined
+        const room = parsedJid(x?.attrs.jid)
+        if (!room || room.domain !== domain || room.local === '' || to.local === '') return undefined
+        await clients.directInvite(from, room.local, to, x?.attrs.reason).catch((err: unknown) => {
+          ctx.log.debug({ err }, 'direct invitation not turned into an admission')
+        })
+        return undefined
+      })
     },
+  }
+}
+
+/** A JID attribute, or undefined when it is missing or malformed (the message goes on as it is). */
+function parsedJid(text: string | undefined): JID | undefined {
+  try {
+    return JID.parseOptional(text)
+  } catch {
+    return undefined
   }
 }
 

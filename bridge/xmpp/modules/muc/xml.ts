@@ -2,6 +2,8 @@ import { createElement, type Element } from 'ltx'
 
 export const NS_MUC = 'http://jabber.org/protocol/muc'
 export const NS_MUC_USER = 'http://jabber.org/protocol/muc#user'
+/** XEP-0249 direct invitations. */
+export const NS_CONFERENCE = 'jabber:x:conference'
 export const NS_MUC_ADMIN = 'http://jabber.org/protocol/muc#admin'
 export const NS_MUC_OWNER = 'http://jabber.org/protocol/muc#owner'
 export const NS_ROOMCONFIG = 'http://jabber.org/protocol/muc#roomconfig'
