@@ -80,6 +80,22 @@ describe('group gateway: offline members catch up from the group mailbox (fake m
       assert.deepEqual(shown(carol), ['<body>while you were away</body>'])
     })
 
+    it('a message too long for one group mailbox item goes to the offline member pairwise (its own mailbox), shown once', async () => {
+      alice.emit('unreachable', { from: alice.identity.publicKey, to: carol.identity.publicKey })
+      const toCarol: Uint8Array[] = []
+      net.hold = (held, to) => hex(to) === hex(carol.identity.publicKey) && toCarol.push(held) > 0
+      const long = 'x'.repeat(2000)
+      await say(long)
+      assert.deepEqual(shown(bob), [`<body>${long}</body>`])
+      assert.equal([...mailboxes.items.values()].flat().length, 0, 'nothing in the group mailbox')
+      assert.equal(toCarol.filter((b) => !isGroupHop(b)).length, 1, 'one pairwise copy for carol')
+      assert.equal(await carol.groups.catchUp(carol.identity), 0)
+      net.hold = () => false
+      net.release()
+      await net.quiet()
+      assert.deepEqual(shown(carol), [`<body>${long}</body>`])
+    })
+
     it('a copy over the tree and one from the mailbox are shown once', async () => {
       await say('hello all')
       // The tree reached everyone, and the sender deposited anyway (a tree can lose a subtree).

@@ -1,15 +1,16 @@
 import type { GroupsConfig } from '../../config/sections/groups.js'
 import type { Identity } from '../../crypto/identity.js'
 import type { Logger } from '../../log.js'
-import { onlineBitmap } from '../../messaging/groups/fanout.js'
+import { isOnline, onlineBitmap } from '../../messaging/groups/fanout.js'
 import { FanoutNode, type GroupDelivery, type GroupMembership } from '../../messaging/groups/fanout-node.js'
 import { GroupPresence } from '../../messaging/groups/presence.js'
 import type { GroupSession, OpenedGroupMessage, Outgoing } from '../../messaging/groups/session.js'
 import type { GroupState } from '../../messaging/groups/state.js'
 import { GroupTimeline } from '../../messaging/groups/timeline.js'
-import { decodeFanoutPacket } from '../../wire/group-fanout.js'
+import { encodeGroupControl } from '../../wire/group-control.js'
+import { decodeFanoutPacket, type FanoutPacket } from '../../wire/group-fanout.js'
 import { encodeGroupHop } from '../../wire/group-hop.js'
-import type { GroupBody } from '../../wire/group-message.js'
+import { type GroupBody, MAX_MAILBOX_MESSAGE } from '../../wire/group-message.js'
 import type { GroupMailboxPort } from './mailbox-port.js'
 
 /** Member lists of this many recent state versions are kept for packets that cross a change. */
@@ -240,8 +241,23 @@ export class GroupMember {
     if (!mailbox) return
     const identity = session.mailboxIdentity()
     if (!identity) return
-    const item = session.mailboxItem(decodeFanoutPacket(packet, config.maxPacketBytes).inner)
-    await mailbox.deposit(identity.publicKey, item)
+    const decoded = decodeFanoutPacket(packet, config.maxPacketBytes)
+    if (decoded.inner.length > MAX_MAILBOX_MESSAGE) return this.sendToOffline(decoded)
+    await mailbox.deposit(identity.publicKey, session.mailboxItem(decoded.inner))
+  }
+
+  /**
+   * A message too long for one group mailbox item goes to each member the
+   * packet counts offline as a reliable pairwise body instead, which reaches
+   * it through its own mailbox: one stamp per offline member, not one in all.
+   */
+  private async sendToOffline(packet: FanoutPacket): Promise<void> {
+    const members = this.membersOf(packet.stateVersion)
+    if (!members) return
+    const offline = members.filter((_, i) => !isOnline(packet.online, i))
+    await this.sendAll([
+      { to: offline, body: encodeGroupControl({ type: 'message', message: packet.inner }) },
+    ])
   }
 
   /**
