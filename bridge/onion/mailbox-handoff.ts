@@ -1,15 +1,12 @@
 import type { MailboxConfig } from '../config/sections/mailbox.js'
-import type { OnionConfig } from '../config/sections/onion.js'
 import type { CryptoBackend } from '../crypto/backend.js'
 import { defaultBackend } from '../crypto/default-backend.js'
 import { dhtNodeId } from '../dht/node-id.js'
-import type { RelayDirectory } from '../dht/relay-directory.js'
 import type { Logger } from '../log.js'
 import { MAILBOX_STATUS_NAMES, type MailboxDeposit, type MailboxStatusName } from '../wire/mailbox.js'
-import { HolderCircuits } from './holder-circuits.js'
+import { HolderCircuits, type HolderCircuitsOptions } from './holder-circuits.js'
 import { closestTo, type PlacedNode, placedRelays } from './mailbox-address.js'
 import type { HeldItem, MailboxHolder } from './mailbox-holder.js'
-import type { OnionRouter } from './onion-router.js'
 
 /** What the planner needs of a held item (HeldItem has it all). */
 export interface PlanItem {
@@ -282,11 +279,9 @@ const fingerprintOf = (relays: PlacedNode[]): string =>
     .sort()
     .join()
 
-export interface NetworkHandoffOptions {
+/** Pushes go through holder circuits (their router, directory and onion settings). */
+export interface NetworkHandoffOptions extends HolderCircuitsOptions {
   holder: MailboxHolder
-  router: OnionRouter
-  directory: RelayDirectory
-  onion: OnionConfig
   config: MailboxConfig
   log: Logger
   backend?: CryptoBackend

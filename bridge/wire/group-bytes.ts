@@ -1,3 +1,4 @@
+import { concatBytes } from '@noble/hashes/utils.js'
 import { ParanoimError } from '../errors.js'
 
 /**
@@ -100,13 +101,7 @@ export class Writer {
     return this.size
   }
   finish(): Uint8Array {
-    const out = new Uint8Array(this.size)
-    let at = 0
-    for (const part of this.parts) {
-      out.set(part, at)
-      at += part.length
-    }
-    return out
+    return concatBytes(...this.parts)
   }
 }
 

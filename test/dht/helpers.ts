@@ -25,6 +25,18 @@ export async function waitUntil(what: string, check: () => boolean | Promise<boo
   }
 }
 
+/** Until every node's relay directory lists every other node of the testnet (discovery asked again each try). */
+export function allRelaysListed(net: Testnet, timeoutMs = 30_000): Promise<void> {
+  return waitUntil(
+    'every directory lists the other relays',
+    async () => {
+      await net.discoverRelays()
+      return net.nodes.every((node) => node.service.directory.size === net.nodes.length - 1)
+    },
+    timeoutMs,
+  )
+}
+
 export interface HostileNode {
   udp: UdpNode
   dht: DhtNode

@@ -4,7 +4,7 @@ import { generateIdentity } from '../../bridge/crypto/index.js'
 import { RELAY_INFO_HASH } from '../../bridge/dht/relay-info-hash.js'
 import { formatTestnetStatus, startTestnet, type Testnet } from '../../bridge/dht/testnet.js'
 import { RecordKind } from '../../bridge/wire/record.js'
-import { FAST, signerOf, waitUntil } from './helpers.js'
+import { allRelaysListed, FAST, signerOf, waitUntil } from './helpers.js'
 
 const N = 30
 const text = (s: string) => new TextEncoder().encode(s)
@@ -39,14 +39,7 @@ describe(`a ${N}-node testnet`, () => {
   })
 
   it('every node finds every other node’s verified descriptor and links to its node key', async () => {
-    await waitUntil(
-      'every directory lists the other N − 1 relays',
-      async () => {
-        await net.discoverRelays()
-        return net.nodes.every((node) => node.service.directory.size === N - 1)
-      },
-      30_000,
-    )
+    await allRelaysListed(net)
     for (const node of net.nodes) {
       const ids = new Set(node.service.directory.list().map((e) => e.id))
       for (const other of net.nodes) {

@@ -13,7 +13,7 @@ import { MailboxHolder } from '../../bridge/onion/mailbox-holder.js'
 import type { OnionRouter } from '../../bridge/onion/onion-router.js'
 import { onionRelays } from '../../bridge/onion/testnet-relays.js'
 import { openMemoryStore, type Store } from '../../bridge/store/index.js'
-import { FAST, waitUntil } from '../dht/helpers.js'
+import { allRelaysListed, FAST, waitUntil } from '../dht/helpers.js'
 import { testOnionConfig } from '../onion/helpers.js'
 import { body, type FakeBridge, FakeNetwork } from './groups-helpers.js'
 
@@ -85,14 +85,7 @@ describe(`group mailbox through the real MailboxClient on a ${N}-node testnet`, 
         started: (router, node) => routers.set(hex(node.nodeKey.publicKey), router),
       }),
     })
-    await waitUntil(
-      'every directory lists the other relays',
-      async () => {
-        await testnet.discoverRelays()
-        return testnet.nodes.every((n) => n.service.directory.size === N - 1)
-      },
-      30_000,
-    )
+    await allRelaysListed(testnet)
   })
   after(async () => {
     for (const client of clients) client.stop()

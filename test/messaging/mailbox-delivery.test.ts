@@ -21,7 +21,7 @@ import { openMemoryStore, openStore, type Store, type Table } from '../../bridge
 import { ENVELOPE_LENGTH } from '../../bridge/wire/envelope.js'
 import { DATA_HEADER_BYTES } from '../../bridge/wire/frame.js'
 import { MailboxStatus } from '../../bridge/wire/mailbox.js'
-import { FAST, waitUntil } from '../dht/helpers.js'
+import { allRelaysListed, FAST, waitUntil } from '../dht/helpers.js'
 import { testOnionConfig } from '../onion/helpers.js'
 import { tempDir, testConfig } from './messenger-harness.js'
 
@@ -210,14 +210,7 @@ describe(`messenger offline delivery through the real MailboxClient on a ${N}-no
         started: (router, node) => routers.set(hex(node.nodeKey.publicKey), router),
       }),
     })
-    await waitUntil(
-      'every directory lists the other relays',
-      async () => {
-        await testnet.discoverRelays()
-        return testnet.nodes.every((n) => n.service.directory.size === N - 1)
-      },
-      30_000,
-    )
+    await allRelaysListed(testnet)
   })
   after(async () => {
     for (const side of [...running]) await stopSide(side)

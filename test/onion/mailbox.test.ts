@@ -21,7 +21,7 @@ import { onionRelays } from '../../bridge/onion/testnet-relays.js'
 import { openStore, type Store } from '../../bridge/store/index.js'
 import { ENVELOPE_LENGTH } from '../../bridge/wire/envelope.js'
 import { ackSignedBytes, MailboxStatus } from '../../bridge/wire/mailbox.js'
-import { FAST, waitUntil } from '../dht/helpers.js'
+import { allRelaysListed, FAST } from '../dht/helpers.js'
 import { testOnionConfig } from './helpers.js'
 
 const N = 10
@@ -82,14 +82,7 @@ describe(`mailboxes on a ${N}-node testnet, every relay a holder`, () => {
         started: (router, node) => routers.set(hex(node.nodeKey.publicKey), router),
       }),
     })
-    await waitUntil(
-      'every directory lists the other relays',
-      async () => {
-        await testnet.discoverRelays()
-        return testnet.nodes.every((n) => n.service.directory.size === N - 1)
-      },
-      30_000,
-    )
+    await allRelaysListed(testnet)
     sender = clientOn(testnet.nodes[1]!)
     bob = generateIdentity()
     // B fetches from a node that is not one of its own holders (the next test covers one that is).

@@ -8,7 +8,7 @@ import { OnionRouter } from '../../bridge/onion/onion-router.js'
 import { OnionService } from '../../bridge/onion/onion-service.js'
 import { targetId } from '../../bridge/onion/path.js'
 import { fetchRendezvous } from '../../bridge/onion/rendezvous.js'
-import { FAST, waitUntil } from '../dht/helpers.js'
+import { allRelaysListed, FAST, waitUntil } from '../dht/helpers.js'
 import { sleep, testOnionConfig } from './helpers.js'
 
 const N = 30
@@ -28,14 +28,7 @@ describe(`onion tunnels on a ${N}-node testnet`, () => {
   let nodes: OnionNode[]
   before(async () => {
     testnet = await startTestnet({ nodes: N, dht: FAST })
-    await waitUntil(
-      'every directory lists the other relays',
-      async () => {
-        await testnet.discoverRelays()
-        return testnet.nodes.every((n) => n.service.directory.size === N - 1)
-      },
-      30_000,
-    )
+    await allRelaysListed(testnet)
     nodes = testnet.nodes.map((net) => {
       const router = new OnionRouter({
         links: net.links,

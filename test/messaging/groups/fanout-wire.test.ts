@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { identityFromSeed } from '../../../bridge/crypto/identity.js'
 import { nobleBackend } from '../../../bridge/crypto/noble.js'
-import { onlineBitmap } from '../../../bridge/messaging/groups/fanout.js'
 import {
   decodeFanoutPacket,
   type FanoutFields,
@@ -13,33 +10,12 @@ import {
   signFanoutPacket,
   verifyFanoutPacket,
 } from '../../../bridge/wire/group-fanout.js'
+import { protocolHex, VECTOR_FIELDS, VECTOR_ORIGIN } from './fanout-vector.js'
 
-const doc = readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8')
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const MAX = 65536
-const origin = identityFromSeed(
-  Buffer.from('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'hex'),
-)
-const fields: FanoutFields = {
-  width: 10,
-  groupId: new Uint8Array(32).fill(0x11),
-  messageId: Uint8Array.from({ length: 16 }, (_, i) => i),
-  timestamp: 1_800_000_000_000,
-  stateVersion: 7,
-  memberCount: 12,
-  online: onlineBitmap(12, (i) => i !== 3 && i !== 10),
-  inner: new TextEncoder().encode('sealed group message'),
-}
-
-/** The hex of the code block after `marker` in the doc: the first word of each line. */
-function docHex(marker: string): string {
-  const start = doc.indexOf('```', doc.indexOf(marker)) + 3
-  const block = doc.slice(start, doc.indexOf('```', start))
-  return block
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/)[0] ?? '')
-    .join('')
-}
+const origin = VECTOR_ORIGIN
+const fields: FanoutFields = VECTOR_FIELDS
 
 function fanoutError(code: string) {
   return (err: unknown) => err instanceof FanoutWireError && err.code === code
@@ -49,13 +25,13 @@ describe('docs/protocol.md "Fan-out packets" vector', () => {
   const packet = signFanoutPacket(fields, origin)
 
   it('is the packet the code signs, byte for byte (both backends)', () => {
-    assert.equal(docHex('Fan-out packet vector'), hex(packet))
+    assert.equal(protocolHex('Fan-out packet vector'), hex(packet))
     assert.deepEqual(signFanoutPacket(fields, origin, nobleBackend), packet)
   })
 
   it('decodes to its fields and verifies', () => {
     const decoded = decodeFanoutPacket(
-      new Uint8Array(Buffer.from(docHex('Fan-out packet vector'), 'hex')),
+      new Uint8Array(Buffer.from(protocolHex('Fan-out packet vector'), 'hex')),
       MAX,
     )
     assert.ok(verifyFanoutPacket(decoded))
