@@ -1,6 +1,7 @@
 import { GroupWireError, KEY_BYTES, Reader, Writer } from './group-bytes.js'
 import { decodeGroupMessage, decodeKeyPackage, encodeKeyPackage, type KeyPackage } from './group-message.js'
 import { decodeUpdate, GROUP_LIMITS, MIN_UPDATE_BYTES } from './group-update.js'
+import { decodeStanzaPayload, PayloadError } from './stanza-payload.js'
 
 /**
  * What a member sends another member about a group, as one pairwise messenger
@@ -12,17 +13,21 @@ import { decodeUpdate, GROUP_LIMITS, MIN_UPDATE_BYTES } from './group-update.js'
  *   2 key        key package (137)
  *   3 message    group message (a high-mode copy, or a normal one sent directly)
  *   4 sync       group key (32) ‖ version held (4): "send me the updates after it"
+ *   7 private    group key (32) ‖ stanza payload (kind message): a MUC private
+ *                message (XEP-0045 §7.5) from one occupant to another
  *
  * Types 16..31 are left to the fan-out (bridge/wire/group-fanout.ts).
  */
 export const GROUP_BODY_MAGIC = 0x67
-const TYPE = { updates: 1, key: 2, message: 3, sync: 4 } as const
+const TYPE = { updates: 1, key: 2, message: 3, sync: 4, private: 7 } as const
 
 export type GroupControl =
   | { type: 'updates'; updates: Uint8Array[] }
   | { type: 'key'; keyPackage: KeyPackage }
   | { type: 'message'; message: Uint8Array }
   | { type: 'sync'; group: Uint8Array; version: number }
+  /** `payload`: the gateway's stanza payload bytes (wire/stanza-payload.ts), checked to be a message. */
+  | { type: 'private'; group: Uint8Array; payload: Uint8Array }
 
 /** Whether a messenger body is a group body (and not a stanza payload). */
 export const isGroupControl = (body: Uint8Array): boolean => body.length >= 2 && body[0] === GROUP_BODY_MAGIC
@@ -44,6 +49,9 @@ export function encodeGroupControl(c: GroupControl): Uint8Array {
       break
     case 'sync':
       w.fixed(c.group, KEY_BYTES, 'group key').u32(c.version, 'version')
+      break
+    case 'private':
+      w.fixed(c.group, KEY_BYTES, 'group key').bytes(privatePayload(c.payload))
       break
     default:
       throw new GroupWireError('GROUP_TYPE', 'unknown group body type')
@@ -84,6 +92,8 @@ export function decodeGroupControl(bytes: Uint8Array): GroupControl {
       r.end()
       return sync
     }
+    case TYPE.private:
+      return { type: 'private', group: r.take(KEY_BYTES, 'group key'), payload: privatePayload(r.rest()) }
     default:
       throw new GroupWireError('GROUP_TYPE', `unknown group body type ${type}`)
   }
@@ -99,8 +109,20 @@ export function controlGroup(c: GroupControl): Uint8Array {
     case 'message':
       return c.message.slice(2, 2 + KEY_BYTES)
     case 'sync':
+    case 'private':
       return c.group
   }
+}
+
+/** A private message's payload must be a message stanza payload (a wrong one is a group body error). */
+function privatePayload(payload: Uint8Array): Uint8Array {
+  try {
+    if (decodeStanzaPayload(payload).kind === 'message') return payload
+  } catch (err) {
+    if (!(err instanceof PayloadError)) throw err
+    throw new GroupWireError('GROUP_FIELD', `a private message's payload: ${err.message}`)
+  }
+  throw new GroupWireError('GROUP_FIELD', "a private message's payload is not a message")
 }
 
 /** Splits consecutive updates into as few `updates` bodies as fit `maxBodyBytes` each (messaging.maxMessageBytes). */

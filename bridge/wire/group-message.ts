@@ -143,15 +143,32 @@ export function decodeGroupMessage(bytes: Uint8Array): GroupMessage {
  *   3 leave     status len (2) ‖ status (may be empty)  (MUC: an occupant left)
  *   4 nick      nick len (1) ‖ new nick                  (MUC: nick change)
  *   5 subject   subject len (2) ‖ subject (empty: cleared)
+ *   6 presence  show (1) ‖ status len (2) ‖ status      (MUC: an occupant's show/status changed)
+ *
+ * A join may end with the occupant's presence (the bytes of a presence body
+ * after its kind), only when it is not plain available without a status, so
+ * one join has one encoding.
  */
 export type GroupBody =
   | { kind: 'message'; payload: Uint8Array }
-  | { kind: 'join'; nick: string }
+  | { kind: 'join'; nick: string; presence?: OccupantPresence }
   | { kind: 'leave'; status: string }
   | { kind: 'nick'; nick: string }
   | { kind: 'subject'; subject: string }
+  | ({ kind: 'presence' } & OccupantPresence)
 
-export const GROUP_BODY_KINDS = { message: 1, join: 2, leave: 3, nick: 4, subject: 5 } as const
+/** An occupant's availability (RFC 6121 §4.7.2.1 show, none = available) and status text. */
+export interface OccupantPresence {
+  show: OccupantShow
+  status: string
+}
+export const OCCUPANT_SHOWS = ['available', 'away', 'chat', 'dnd', 'xa'] as const
+export type OccupantShow = (typeof OCCUPANT_SHOWS)[number]
+
+/** Plain available, no status: what a join without a presence tail means. */
+export const isPlainPresence = (p: OccupantPresence): boolean => p.show === 'available' && p.status === ''
+
+export const GROUP_BODY_KINDS = { message: 1, join: 2, leave: 3, nick: 4, subject: 5, presence: 6 } as const
 const BODY_KIND_NAMES = new Map<number, GroupBody['kind']>(
   Object.entries(GROUP_BODY_KINDS).map(([name, code]) => [code, name as GroupBody['kind']]),
 )
@@ -170,8 +187,13 @@ export function encodeGroupBody(body: GroupBody): Uint8Array {
       if (body.payload.length < 1) throw new GroupWireError('GROUP_FIELD', 'an empty stanza payload')
       return w.bytes(body.payload).finish()
     case 'join':
+      w.text8(nonEmpty(body.nick, 'nick'), GROUP_LIMITS.nick, 'nick')
+      if (body.presence && !isPlainPresence(body.presence)) writePresence(w, body.presence)
+      return w.finish()
     case 'nick':
       return w.text8(nonEmpty(body.nick, 'nick'), GROUP_LIMITS.nick, 'nick').finish()
+    case 'presence':
+      return writePresence(w, body).finish()
     case 'leave':
       return w.text16(body.status, BODY_LIMITS.status, 'status').finish()
     case 'subject':
@@ -179,6 +201,19 @@ export function encodeGroupBody(body: GroupBody): Uint8Array {
     default:
       throw new GroupWireError('GROUP_TYPE', 'unknown group body kind')
   }
+}
+
+function writePresence(w: Writer, p: OccupantPresence): Writer {
+  const code = OCCUPANT_SHOWS.indexOf(p.show)
+  if (code < 0) throw new GroupWireError('GROUP_FIELD', `unknown show ${p.show}`)
+  return w.u8(code, 'show').text16(p.status, BODY_LIMITS.status, 'status')
+}
+
+function readPresence(r: Reader): OccupantPresence {
+  const code = r.u8('show')
+  const show = OCCUPANT_SHOWS[code]
+  if (show === undefined) throw new GroupWireError('GROUP_FIELD', `unknown show code ${code}`)
+  return { show, status: r.text16(BODY_LIMITS.status, 'status') }
 }
 
 export function decodeGroupBody(bytes: Uint8Array): GroupBody {
@@ -190,9 +225,23 @@ export function decodeGroupBody(bytes: Uint8Array): GroupBody {
     case 'message':
       if (r.remaining < 1) throw new GroupWireError('GROUP_FIELD', 'an empty stanza payload')
       return { kind, payload: r.rest() }
-    case 'join':
+    case 'join': {
+      const nick = nonEmpty(r.text8(GROUP_LIMITS.nick, 'nick'), 'nick')
+      if (r.remaining === 0) return { kind, nick }
+      const presence = readPresence(r)
+      if (isPlainPresence(presence))
+        throw new GroupWireError(
+          'GROUP_FIELD',
+          'a join carries a presence only when it is not plain available',
+        )
+      body = { kind, nick, presence }
+      break
+    }
     case 'nick':
       body = { kind, nick: nonEmpty(r.text8(GROUP_LIMITS.nick, 'nick'), 'nick') }
+      break
+    case 'presence':
+      body = { kind, ...readPresence(r) }
       break
     case 'leave':
       body = { kind, status: r.text16(BODY_LIMITS.status, 'status') }

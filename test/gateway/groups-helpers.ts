@@ -35,6 +35,7 @@ export function recordingRoom(calls: RoomCall[]): RoomRemote {
     configure: record('configure'),
     join: record('join'),
     leave: record('leave'),
+    changePresence: record('changePresence'),
     changeNick: record('changeNick'),
     message: record('message') as RoomRemote['message'],
     subject: record('subject') as RoomRemote['subject'],

@@ -165,17 +165,6 @@ describe('group gateway: room actions ↔ group state and messages (fake rooms, 
 
   it('refuses what a network room cannot carry, and rooms named like an unknown group', async () => {
     await assert.rejects(
-      alice.propose({
-        type: 'private-message',
-        room: 'team',
-        nick: 'Alice',
-        to: 'Bob',
-        toAddress: bob.address,
-        payload: [],
-      }),
-      refused('feature-not-implemented'),
-    )
-    await assert.rejects(
       carol.propose({
         type: 'create',
         room: encodeAddress(new Uint8Array(32).fill(7)).toLowerCase(),

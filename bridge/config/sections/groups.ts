@@ -101,6 +101,22 @@ export const groupsSection = z
       .int()
       .min(SECOND)
       .default(5 * MINUTE),
+    // Occupants across bridges (docs/gateway.md "Groups")
+
+    /** An occupant's show/status change is published at most this often; changes in between merge into the last. */
+    occupantPresenceIntervalMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(HOUR)
+      .default(5 * SECOND),
+    /** A remote occupant the messenger reports unreachable, and not heard from this long after, is shown leaving. */
+    staleOccupantMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(DAY)
+      .default(1 * MINUTE),
   })
   .refine((groups) => groups.maxOutDegree >= 2 * groups.fanout + 1, {
     message:

@@ -1,5 +1,5 @@
 import type { GroupsConfig } from '../../config/sections/groups.js'
-import { parseAddress } from '../../crypto/address.js'
+import { encodeAddress, parseAddress } from '../../crypto/address.js'
 import type { CryptoBackend } from '../../crypto/backend.js'
 import { defaultBackend } from '../../crypto/default-backend.js'
 import type { Identity } from '../../crypto/identity.js'
@@ -11,18 +11,28 @@ import { GroupSession, type OpenedGroupMessage } from '../../messaging/groups/se
 import type { StateChange } from '../../messaging/groups/state.js'
 import type { InboundMessage } from '../../messaging/inbox.js'
 import { type Store, StoreError } from '../../store/index.js'
-import { controlGroup, decodeGroupControl, type GroupControl } from '../../wire/group-control.js'
+import {
+  controlGroup,
+  decodeGroupControl,
+  encodeGroupControl,
+  type GroupControl,
+} from '../../wire/group-control.js'
 import { decodeGroupHop, isGroupHop } from '../../wire/group-hop.js'
+import type { OccupantPresence } from '../../wire/group-message.js'
+import { realClock } from '../clock.js'
 import { GatewayError } from '../errors.js'
 import type { GatewayMessenger } from '../gateway.js'
+import { Throttle } from '../presence-throttle.js'
 import type { GroupMailboxPort } from './mailbox-port.js'
 import { GroupMember } from './member.js'
+import { occupantPresence, PLAIN_PRESENCE, presenceChildren, samePresence } from './occupant-presence.js'
 import { RoomOccupants } from './occupants.js'
 import { proposeChange } from './room-actions.js'
 import { type MirrorContext, mirrorChanges, restoreRoom, showInvitation, showMessage } from './room-mirror.js'
 import { RoomNames } from './room-names.js'
-import { roomPayloadBytes } from './room-payload.js'
+import { roomMessage, roomPayloadBytes } from './room-payload.js'
 import type { RoomAction, RoomRemote } from './room-port.js'
+import { STALE_STATUS, StaleOccupants } from './stale-occupants.js'
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
 /** Group ids of the MUC effects already shown, so two local members of one group show each event once. */
@@ -80,6 +90,10 @@ export class GroupGateway {
   /** Per identity (hex): its group sessions loaded (addIdentity). */
   private readonly added = new Map<string, Promise<void>>()
   private readonly syncTimer: NodeJS.Timeout | undefined
+  /** Remote occupants whose bridge went quiet: shown leaving, and back when heard. */
+  private readonly stale: StaleOccupants
+  /** Local occupants' show/status changes, at most one per groups.occupantPresenceIntervalMs each. */
+  private readonly presenceChanges: Throttle<{ member: GroupMember; presence: OccupantPresence }>
 
   constructor(private readonly options: GroupGatewayOptions) {
     this.log = options.log.child({ c: 'groups' })
@@ -87,6 +101,18 @@ export class GroupGateway {
     this.now = options.now ?? Date.now
     this.rooms = new RoomNames(options.store)
     this.ready = this.rooms.load()
+    this.stale = new StaleOccupants(options.config.staleOccupantMs, (group, address) => {
+      void this.showStale(group, address)
+    })
+    this.presenceChanges = new Throttle(
+      { ...realClock, now: this.now },
+      options.config.occupantPresenceIntervalMs,
+      (_, { member, presence }) => {
+        member
+          .publish({ kind: 'presence', ...presence })
+          .catch((err) => this.log.debug({ err }, 'occupant presence not sent'))
+      },
+    )
     options.messenger.on('heard', this.onHeard)
     options.messenger.on('unreachable', this.onUnreachable)
     if (options.mailbox)
@@ -144,6 +170,8 @@ export class GroupGateway {
 
   stop(): void {
     clearInterval(this.syncTimer)
+    this.stale.stop()
+    this.presenceChanges.stop()
     for (const member of this.members.values()) member.stop()
     this.members.clear()
     this.options.messenger.off('heard', this.onHeard)
@@ -171,9 +199,11 @@ export class GroupGateway {
   private async act(member: GroupMember, group: Uint8Array, action: RoomAction): Promise<void> {
     const self = member.identity.publicKey
     switch (action.type) {
-      case 'join':
-        this.occupants.enter(group, self, action.nick)
-        return member.publish({ kind: 'join', nick: action.nick })
+      case 'join': {
+        const presence = occupantPresence(action.presence)
+        this.occupants.enter(group, self, action.nick, presence)
+        return member.publish({ kind: 'join', nick: action.nick, presence })
+      }
       case 'leave':
         this.occupants.leave(group, self)
         return member.publish({ kind: 'leave', status: action.status ?? '' })
@@ -183,13 +213,9 @@ export class GroupGateway {
       case 'subject':
         return member.publish({ kind: 'subject', subject: action.subject })
       case 'presence':
-        // Presence updates (show, status) of an occupant are not carried yet: joins and leaves are.
-        return
+        return this.presenceChanged(member, group, occupantPresence(action.presence))
       case 'private-message':
-        throw new GatewayError(
-          'feature-not-implemented',
-          'private messages in a network room do not cross: write to the member directly',
-        )
+        return this.sendPrivate(member, group, action)
       case 'destroy':
         throw new GatewayError('feature-not-implemented', 'a network group cannot be destroyed (leave it)')
       case 'message': {
@@ -210,6 +236,41 @@ export class GroupGateway {
         await this.afterLocalChange(member, action.room, change.change)
       }
     }
+  }
+
+  /** A local occupant's new show/status goes to the group (throttled) when it differs from the last. */
+  private presenceChanged(member: GroupMember, group: Uint8Array, presence: OccupantPresence): void {
+    const self = member.identity.publicKey
+    const known = this.occupants.get(group, self)
+    if (!known || samePresence(known.presence, presence)) return
+    this.occupants.setPresence(group, self, presence)
+    this.presenceChanges.offer(this.key(self, group), { member, presence })
+  }
+
+  /**
+   * A private message (XEP-0045 §7.5) to an occupant on another bridge: the
+   * allow-listed payload as a pairwise body to that member, reliable as
+   * one-to-one chat. Its bridge checks membership and shows it from our nick.
+   */
+  private async sendPrivate(
+    member: GroupMember,
+    group: Uint8Array,
+    action: Extract<RoomAction, { type: 'private-message' }>,
+  ): Promise<void> {
+    if (this.occupants.nickOf(group, member.identity.publicKey) === undefined)
+      throw new GatewayError('not-acceptable', 'you are not in this room')
+    const to = addressOf(action.toAddress)
+    if (!to || !member.isMember(to))
+      throw new GatewayError('item-not-found', `${action.to} is not a member of this group`)
+    const payload = roomPayloadBytes(action.payload, (n) => this.backend.randomBytes(n), 'chat')
+    if (!payload) return
+    const body = encodeGroupControl({ type: 'private', group, payload })
+    if (body.length > this.options.maxMessageBytes)
+      throw new GatewayError(
+        'policy-violation',
+        `a private message is at most ${this.options.maxMessageBytes} bytes`,
+      )
+    await this.send(member.identity.publicKey, to, body)
   }
 
   /** A new room made by a local client becomes a new group, with the client's identity as its owner. */
@@ -323,6 +384,9 @@ export class GroupGateway {
         case 'sync':
           await member.sendAll(received.replies.map((body) => ({ to: [from], body })))
           break
+        case 'private':
+          await this.showPrivate(member, from, received.payload)
+          break
         case 'message':
           break
       }
@@ -384,12 +448,18 @@ export class GroupGateway {
     if (this.shown.has(id)) return
     this.shown.add(id)
     if (this.shown.size > SHOWN_IDS) this.shown.delete(this.shown.values().next().value!)
+    if (body.kind === 'join' || body.kind === 'leave') this.stale.forget(group, sender)
+    else await this.comeBack(group, sender)
     if (body.kind === 'leave') {
       this.occupants.leave(group, sender)
       member.presence.gone(sender)
     }
+    // The show/status of an occupant not in the room here is news to nobody.
+    if (body.kind === 'presence' && !this.occupants.setPresence(group, sender, body)) return
     const fresh =
-      (body.kind === 'join' || body.kind === 'nick') && this.occupants.enter(group, sender, body.nick)
+      (body.kind === 'join' &&
+        this.occupants.enter(group, sender, body.nick, body.presence ?? PLAIN_PRESENCE)) ||
+      (body.kind === 'nick' && this.occupants.enter(group, sender, body.nick))
     // A join of an occupant already in (a welcome crossing our own) changes nothing.
     if (body.kind === 'join' && !fresh) return
     await showMessage(this.mirror(), this.rooms.roomOf(group), message)
@@ -400,22 +470,79 @@ export class GroupGateway {
   private async welcome(group: Uint8Array, newcomer: Uint8Array): Promise<void> {
     for (const member of this.members.values()) {
       if (hex(member.group) !== hex(group)) continue
-      const nick = this.occupants.nickOf(group, member.identity.publicKey)
-      if (nick === undefined || !member.isMember(newcomer)) continue
+      const known = this.occupants.get(group, member.identity.publicKey)
+      if (known === undefined || !member.isMember(newcomer)) continue
       await member
-        .tell(newcomer, { kind: 'join', nick })
+        .tell(newcomer, { kind: 'join', nick: known.nick, presence: known.presence })
         .catch((err) => this.log.debug({ err }, 'welcome not sent'))
     }
   }
 
-  // ---------- presence for the fan-out ----------
+  /**
+   * A private message from `from`, a member (the session checked), for the
+   * local occupant of `member`: shown from the sender's nick, to each of the
+   * recipient's sessions. Sender or recipient not in the room here: dropped.
+   */
+  private async showPrivate(member: GroupMember, from: Uint8Array, bytes: Uint8Array): Promise<void> {
+    const group = member.group
+    const sender = this.occupants.nickOf(group, from)
+    const recipient = this.occupants.nickOf(group, member.identity.publicKey)
+    if (sender === undefined || recipient === undefined) {
+      this.log.debug({ sender, recipient }, 'private message dropped: sender or recipient not in the room')
+      return
+    }
+    const { id, payload } = roomMessage(bytes)
+    const message = { address: encodeAddress(from), id, stamp: this.now(), payload, to: recipient }
+    await this.options
+      .muc()
+      .message(this.rooms.roomOf(group), message)
+      .catch((err) => this.log.debug({ err }, 'private message not shown'))
+  }
+
+  // ---------- presence for the fan-out, and occupants whose bridge went quiet ----------
 
   private readonly onHeard = ({ from, to }: { from: Uint8Array; to: Uint8Array }) => {
-    for (const member of this.membersOf(to)) if (member.isMember(from)) member.presence.heard(from)
+    for (const member of this.membersOf(to)) {
+      if (!member.isMember(from)) continue
+      member.presence.heard(from)
+      void this.comeBack(member.group, from)
+    }
   }
 
   private readonly onUnreachable = ({ from, to }: { from: Uint8Array; to: Uint8Array }) => {
-    for (const member of this.membersOf(from)) if (member.isMember(to)) member.presence.gone(to)
+    for (const member of this.membersOf(from)) {
+      if (!member.isMember(to)) continue
+      member.presence.gone(to)
+      const remote = this.options.identities.accountOf(to) === undefined
+      if (remote && this.occupants.get(member.group, to)) this.stale.suspect(member.group, to)
+    }
+  }
+
+  /** A remote occupant unreachable for groups.staleOccupantMs more: shown leaving, kept to show again. */
+  private async showStale(group: Uint8Array, address: Uint8Array): Promise<void> {
+    const known = this.occupants.get(group, address)
+    if (!known) return
+    this.occupants.leave(group, address)
+    this.stale.shownGone(group, address, known)
+    await this.options
+      .muc()
+      .leave(this.rooms.roomOf(group), encodeAddress(address), STALE_STATUS)
+      .catch((err) => this.log.debug({ err }, 'stale occupant not shown leaving'))
+  }
+
+  /** An occupant shown gone for its bridge's silence is heard again: back in, as it was. */
+  private async comeBack(group: Uint8Array, address: Uint8Array): Promise<void> {
+    const known = this.stale.heard(group, address)
+    if (!known || !this.occupants.enter(group, address, known.nick, known.presence)) return
+    const occupant = {
+      address: encodeAddress(address),
+      nick: known.nick,
+      presence: presenceChildren(known.presence),
+    }
+    await this.options
+      .muc()
+      .join(this.rooms.roomOf(group), occupant)
+      .catch((err) => this.log.debug({ err }, 'occupant back not shown'))
   }
 
   private *membersOf(identity: Uint8Array): Iterable<GroupMember> {

@@ -2,6 +2,7 @@ import { encodeAddress } from '../../crypto/address.js'
 import type { Logger } from '../../log.js'
 import type { OpenedGroupMessage } from '../../messaging/groups/session.js'
 import type { GroupState, StateChange } from '../../messaging/groups/state.js'
+import { presenceChildren } from './occupant-presence.js'
 import type { RoomOccupants } from './occupants.js'
 import { roomPayloadElements } from './room-payload.js'
 import type { RoomAffiliation, RoomRemote, RoomSettings } from './room-port.js'
@@ -109,7 +110,7 @@ export async function showInvitation(
     await attempt(ctx, 'invitation', () => ctx.muc.invite(room, { account, from: encodeAddress(inviter) }))
 }
 
-/** An opened group message as the room shows it: an occupant's join, leave, nick, subject or message. */
+/** An opened group message as the room shows it: an occupant's join, leave, nick, presence, subject or message. */
 export async function showMessage(
   ctx: MirrorContext,
   room: string,
@@ -118,8 +119,12 @@ export async function showMessage(
   const address = encodeAddress(message.sender)
   const { body } = message
   switch (body.kind) {
-    case 'join':
-      return attempt(ctx, 'join', () => ctx.muc.join(room, { address, nick: body.nick }))
+    case 'join': {
+      const presence = body.presence ? { presence: presenceChildren(body.presence) } : {}
+      return attempt(ctx, 'join', () => ctx.muc.join(room, { address, nick: body.nick, ...presence }))
+    }
+    case 'presence':
+      return attempt(ctx, 'presence', () => ctx.muc.changePresence(room, address, presenceChildren(body)))
     case 'leave':
       return attempt(ctx, 'leave', () => ctx.muc.leave(room, address, body.status || undefined))
     case 'nick':

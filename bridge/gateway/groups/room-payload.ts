@@ -14,11 +14,13 @@ import { GatewayError } from '../errors.js'
  * one-to-one chat (gateway/allow-list.ts, wire/stanza-payload.ts), so no raw
  * client XML leaves the bridge. References to other messages (receipts,
  * markers, corrections) name client or room ids that mean nothing on other
- * bridges and are dropped; so are chat states alone (undefined: nothing to send).
+ * bridges and are dropped; so are chat states alone (undefined: nothing to
+ * send). `type`: 'chat' for a private message between occupants.
  */
 export function roomPayloadBytes(
   payload: Element[],
   random: (n: number) => Uint8Array,
+  type: MessagePayload['type'] = 'normal',
 ): Uint8Array | undefined {
   const {
     receipt: _r,
@@ -29,7 +31,7 @@ export function roomPayloadBytes(
   const message: MessagePayload = {
     kind: 'message',
     ...content,
-    type: 'normal',
+    type,
     id: random(NETWORK_ID_LENGTH),
   }
   // Typing notifications would be a reliable message to every member: they stay on the bridge.
@@ -44,7 +46,13 @@ export function roomPayloadBytes(
 
 /** The payload elements of a room message from the network; throws PayloadError when malformed. */
 export function roomPayloadElements(bytes: Uint8Array): Element[] {
+  return roomMessage(bytes).payload
+}
+
+/** A room or private message from the network: its network id (hex, the stanza id) and payload elements. */
+export function roomMessage(bytes: Uint8Array): { id: string; payload: Element[] } {
   const payload = decodeStanzaPayload(bytes)
   if (payload.kind !== 'message') throw new PayloadError('PAYLOAD_KIND', 'a room message carries a message')
-  return buildMessage({ ...payload, type: 'normal' }, { id: '' }, '', '').getChildElements()
+  const elements = buildMessage({ ...payload, type: 'normal' }, { id: '' }, '', '').getChildElements()
+  return { id: Buffer.from(payload.id).toString('hex'), payload: elements }
 }

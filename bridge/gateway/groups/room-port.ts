@@ -47,12 +47,13 @@ export type RoomAction = ActionBase &
 /** What the gateway calls to show the network's events in a room (each throws when the room cannot apply it). */
 export interface RoomRemote {
   configure(room: string, config: Partial<RoomSettings & { persistent: boolean }>): Promise<void>
-  join(room: string, occupant: { address: string; nick: string }): Promise<void>
+  join(room: string, occupant: { address: string; nick: string; presence?: Element[] }): Promise<void>
   leave(room: string, address: string, status?: string): Promise<void>
+  changePresence(room: string, address: string, presence: Element[]): Promise<void>
   changeNick(room: string, address: string, newNick: string): Promise<void>
   message(
     room: string,
-    message: { address: string; id: string; stamp: number; payload: Element[] },
+    message: { address: string; id: string; stamp: number; payload: Element[]; to?: string },
   ): Promise<void>
   subject(room: string, change: { address: string; subject: string; stamp: number }): Promise<void>
   affiliation(

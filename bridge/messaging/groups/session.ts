@@ -102,6 +102,8 @@ export type GroupReceived =
   | { type: 'message'; message: OpenedGroupMessage }
   /** Bodies to send back to the member that asked. */
   | { type: 'sync'; replies: Uint8Array[] }
+  /** A private message (XEP-0045 §7.5) from a member of the state held: its stanza payload. */
+  | { type: 'private'; payload: Uint8Array }
 
 export interface CreateOptions {
   name: string
@@ -295,6 +297,10 @@ export class GroupSession {
         return { type: 'message', message: await this.open(control.message, { via: from }) }
       case 'sync':
         return { type: 'sync', replies: await this.syncReplies(from, control.version) }
+      case 'private':
+        if (!this.heldState?.members.has(hex(from)))
+          throw new GroupError('NOT_MEMBER', 'a private message from someone not a member')
+        return { type: 'private', payload: control.payload }
     }
   }
 

@@ -190,6 +190,24 @@ test('remote occupants: join, messages (old → delay), PMs both ways, subject, 
     ),
     'Network news',
   )
+  // A remote occupant's show/status change (§7.7.1) is broadcast as its presence, with the new children.
+  await muc.remote.changePresence('net', REMOTE, [
+    createElement('show', {}, 'away'),
+    createElement('status', {}, 'lunch'),
+  ])
+  const away = await nextFrom(
+    bob,
+    `${ROOM}/Remy`,
+    (el) => el.name === 'presence' && el.getChild('show') !== undefined,
+  )
+  assert.deepEqual(
+    [away.attrs.type, away.getChildText('show'), away.getChildText('status')],
+    [undefined, 'away', 'lunch'],
+  )
+  await assert.rejects(
+    muc.remote.changePresence('net', 'ffff0000', []),
+    (err: unknown) => err instanceof XMPPError && err.condition === 'item-not-found',
+  )
   await muc.remote.changeNick('net', REMOTE, 'Remo')
   assert.deepEqual(
     statusCodes(await nextFrom(alice, `${ROOM}/Remy`, (el) => el.attrs.type === 'unavailable')),

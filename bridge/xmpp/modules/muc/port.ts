@@ -77,6 +77,8 @@ export interface MucRemote {
   configure(room: string, config: Partial<RoomConfig>): Promise<void>
   join(room: string, occupant: RemoteOccupant): Promise<void>
   leave(room: string, address: string, status?: string): Promise<void>
+  /** A remote occupant's presence changed (§7.7.1): `presence` are its new children (show, status). */
+  changePresence(room: string, address: string, presence: Element[]): Promise<void>
   changeNick(room: string, address: string, newNick: string): Promise<void>
   /** A groupchat message, or a private message to a local occupant when `to` (a nick) is set. */
   message(

@@ -420,6 +420,15 @@ export class MucService implements MucRemote {
     })
   }
 
+  changePresence(name: string, address: string, presence: Element[]): Promise<void> {
+    return this.serial(name, async () => {
+      const room = this.room(name)
+      const occupant = this.remoteOccupant(room, address)
+      occupant.sessions.set(address, presence)
+      await this.announce(room, occupant)
+    })
+  }
+
   changeNick(name: string, address: string, newNick: string): Promise<void> {
     return this.serial(name, async () => {
       const room = this.room(name)
