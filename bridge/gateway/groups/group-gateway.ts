@@ -513,7 +513,7 @@ export class GroupGateway {
     this.shown.add(id)
     if (this.shown.size > SHOWN_IDS) this.shown.delete(this.shown.values().next().value!)
     const state = member.state
-    if (!state) return
+    if (!state || state.destroyed) return
     if (
       (body.kind === 'message' || body.kind === 'subject') &&
       roleIn(state, this.occupants, sender) === 'visitor'
