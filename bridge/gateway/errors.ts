@@ -18,6 +18,7 @@ export type GatewayCondition =
   | 'registration-required'
   | 'not-acceptable'
   | 'not-authorized'
+  | 'not-allowed'
 
 /** A stanza the gateway cannot send; `condition` is the stanza error the client gets. */
 export class GatewayError extends ParanoimError {

@@ -144,6 +144,8 @@ export function decodeGroupMessage(bytes: Uint8Array): GroupMessage {
  *   4 nick      nick len (1) ‖ new nick                  (MUC: nick change)
  *   5 subject   subject len (2) ‖ subject (empty: cleared)
  *   6 presence  show (1) ‖ status len (2) ‖ status      (MUC: an occupant's show/status changed)
+ *   7 role      target address (32) ‖ role (1: 1 visitor, 2 participant, 3 moderator)
+ *               (MUC: a moderator's voice or moderator change, XEP-0045 §8.4-8.6, §9.6-9.7)
  *
  * A join may end with the occupant's presence (the bytes of a presence body
  * after its kind), only when it is not plain available without a status, so
@@ -156,6 +158,7 @@ export type GroupBody =
   | { kind: 'nick'; nick: string }
   | { kind: 'subject'; subject: string }
   | ({ kind: 'presence' } & OccupantPresence)
+  | { kind: 'role'; target: Uint8Array; role: OccupantRole }
 
 /** An occupant's availability (RFC 6121 §4.7.2.1 show, none = available) and status text. */
 export interface OccupantPresence {
@@ -165,10 +168,22 @@ export interface OccupantPresence {
 export const OCCUPANT_SHOWS = ['available', 'away', 'chat', 'dnd', 'xa'] as const
 export type OccupantShow = (typeof OCCUPANT_SHOWS)[number]
 
+/** The roles a role body sets (none, a kick, is a state change: the member is removed). */
+export const OCCUPANT_ROLES = ['visitor', 'participant', 'moderator'] as const
+export type OccupantRole = (typeof OCCUPANT_ROLES)[number]
+
 /** Plain available, no status: what a join without a presence tail means. */
 export const isPlainPresence = (p: OccupantPresence): boolean => p.show === 'available' && p.status === ''
 
-export const GROUP_BODY_KINDS = { message: 1, join: 2, leave: 3, nick: 4, subject: 5, presence: 6 } as const
+export const GROUP_BODY_KINDS = {
+  message: 1,
+  join: 2,
+  leave: 3,
+  nick: 4,
+  subject: 5,
+  presence: 6,
+  role: 7,
+} as const
 const BODY_KIND_NAMES = new Map<number, GroupBody['kind']>(
   Object.entries(GROUP_BODY_KINDS).map(([name, code]) => [code, name as GroupBody['kind']]),
 )
@@ -198,6 +213,11 @@ export function encodeGroupBody(body: GroupBody): Uint8Array {
       return w.text16(body.status, BODY_LIMITS.status, 'status').finish()
     case 'subject':
       return w.text16(body.subject, BODY_LIMITS.subject, 'subject').finish()
+    case 'role': {
+      const code = OCCUPANT_ROLES.indexOf(body.role) + 1
+      if (code === 0) throw new GroupWireError('GROUP_FIELD', `unknown role ${String(body.role)}`)
+      return w.fixed(body.target, KEY_BYTES, 'role target').u8(code, 'role').finish()
+    }
     default:
       throw new GroupWireError('GROUP_TYPE', 'unknown group body kind')
   }
@@ -249,6 +269,14 @@ export function decodeGroupBody(bytes: Uint8Array): GroupBody {
     case 'subject':
       body = { kind, subject: r.text16(BODY_LIMITS.subject, 'subject') }
       break
+    case 'role': {
+      const target = r.take(KEY_BYTES, 'role target')
+      const code = r.u8('role')
+      const role = OCCUPANT_ROLES[code - 1]
+      if (!role) throw new GroupWireError('GROUP_FIELD', `unknown role ${code}`)
+      body = { kind, target, role }
+      break
+    }
     default:
       throw new GroupWireError('GROUP_TYPE', `unknown group body kind ${code}`)
   }

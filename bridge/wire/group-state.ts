@@ -15,8 +15,10 @@ import {
  * member; never signed itself (its hash is the hash of the update that made it).
  *
  *   format (1) = 1 ‖ group key (32) ‖ version (4) ‖ epoch (4) ‖ hash (32)
- *   ‖ name len (1) ‖ name ‖ description len (2) ‖ description ‖ flags (1, bit 0 members-only)
- *   ‖ mode (1) ‖ max members (2) ‖ member count (2) ‖ members ‖ banned count (2) ‖ banned
+ *   ‖ name len (1) ‖ name ‖ description len (2) ‖ description
+ *   ‖ flags (1, bit 0 members-only, bit 1 destroyed) ‖ mode (1) ‖ max members (2)
+ *   ‖ member count (2) ‖ members ‖ banned count (2) ‖ banned
+ *   [destroyed: reason len (2) ‖ reason ‖ alternate len (2) ‖ alternate venue]
  *   member = address (32) ‖ affiliation (1) ‖ nick len (1) ‖ nick
  *
  * Members and banned addresses are in strictly increasing byte order, so one
@@ -47,9 +49,17 @@ export interface GroupSnapshot {
   members: GroupMember[]
   /** Sorted. */
   banned: Uint8Array[]
+  /** Set by a destroy op (terminal): its reason and alternate venue ('' when not given). */
+  destroyed?: GroupDestruction
+}
+
+export interface GroupDestruction {
+  reason: string
+  alternate: string
 }
 
 const MEMBERS_ONLY = 0x01
+const DESTROYED = 0x02
 
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!
@@ -76,7 +86,7 @@ export function encodeSnapshot(s: GroupSnapshot): Uint8Array {
     .fixed(s.hash, HASH_BYTES, 'hash')
     .text8(s.config.name, GROUP_LIMITS.name, 'name')
     .text16(s.config.description, GROUP_LIMITS.description, 'description')
-    .u8(s.config.membersOnly ? MEMBERS_ONLY : 0)
+    .u8((s.config.membersOnly ? MEMBERS_ONLY : 0) | (s.destroyed ? DESTROYED : 0))
     .u8(modeCode(s.config.mode), 'mode')
     .u16(s.config.maxMembers, 'max members')
     .u16(s.members.length, 'member count')
@@ -86,6 +96,12 @@ export function encodeSnapshot(s: GroupSnapshot): Uint8Array {
       .text8(m.nick, GROUP_LIMITS.nick, 'nick')
   w.u16(s.banned.length, 'banned count')
   for (const b of s.banned) w.fixed(b, KEY_BYTES, 'banned address')
+  if (s.destroyed)
+    w.text16(s.destroyed.reason, GROUP_LIMITS.destroyReason, 'destroy reason').text16(
+      s.destroyed.alternate,
+      GROUP_LIMITS.alternateVenue,
+      'alternate venue',
+    )
   return w.finish()
 }
 
@@ -103,7 +119,8 @@ export function decodeSnapshot(bytes: Uint8Array): GroupSnapshot {
   const name = r.text8(GROUP_LIMITS.name, 'name')
   const description = r.text16(GROUP_LIMITS.description, 'description')
   const flags = r.u8('flags')
-  if (flags & ~MEMBERS_ONLY) throw new GroupWireError('GROUP_FIELD', `unknown group flags ${flags}`)
+  if (flags & ~(MEMBERS_ONLY | DESTROYED))
+    throw new GroupWireError('GROUP_FIELD', `unknown group flags ${flags}`)
   const mode = modeOf(r.u8('mode'))
   const maxMembers = r.u16('max members')
   const memberCount = r.u16('member count')
@@ -117,6 +134,13 @@ export function decodeSnapshot(bytes: Uint8Array): GroupSnapshot {
   const bannedCount = r.u16('banned count')
   const banned: Uint8Array[] = []
   for (let i = 0; i < bannedCount; i++) banned.push(r.take(KEY_BYTES, 'banned address'))
+  const destroyed =
+    flags & DESTROYED
+      ? {
+          reason: r.text16(GROUP_LIMITS.destroyReason, 'destroy reason'),
+          alternate: r.text16(GROUP_LIMITS.alternateVenue, 'alternate venue'),
+        }
+      : undefined
   r.end()
   checkSorted(
     members.map((m) => m.address),
@@ -128,8 +152,9 @@ export function decodeSnapshot(bytes: Uint8Array): GroupSnapshot {
     version,
     epoch,
     hash,
-    config: { name, description, membersOnly: flags === MEMBERS_ONLY, mode, maxMembers },
+    config: { name, description, membersOnly: (flags & MEMBERS_ONLY) !== 0, mode, maxMembers },
     members,
     banned,
+    ...(destroyed ? { destroyed } : {}),
   }
 }

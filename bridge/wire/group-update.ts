@@ -35,6 +35,10 @@ export const GROUP_LIMITS = {
   name: 128,
   description: 1024,
   nick: 64,
+  /** The reason a destroy gives (XEP-0045 §10.9 <reason/>). */
+  destroyReason: 1024,
+  /** The alternate venue a destroy names: a bare JID (RFC 7622: localpart and domainpart ≤ 1023 bytes each). */
+  alternateVenue: 2047,
   /** One update, signature included: fits one messenger body of the smallest messaging.maxMessageBytes with room. */
   updateBytes: 60 * 1024,
 } as const
@@ -51,6 +55,11 @@ export type GroupOp =
   /** Bans an address (removing it when it is a member). */
   | { op: 'ban'; address: Uint8Array }
   | { op: 'unban'; address: Uint8Array }
+  /**
+   * Ends the group (XEP-0045 §10.9), owners only: terminal, no update may
+   * follow. `reason` and `alternate` (a room JID) are '' when not given.
+   */
+  | { op: 'destroy'; reason: string; alternate: string }
 
 export interface UnsignedGroupUpdate {
   /** The group's Ed25519 public key: its address. */
@@ -80,6 +89,7 @@ const OP = {
   remove: 7,
   ban: 8,
   unban: 9,
+  destroy: 10,
 } as const
 const OP_NAMES = new Map<number, GroupOp['op']>(
   Object.entries(OP).map(([name, code]) => [code, name as GroupOp['op']]),
@@ -135,6 +145,13 @@ function writeOp(w: Writer, op: GroupOp): void {
     case 'unban':
       w.fixed(op.address, KEY_BYTES, 'address')
       return
+    case 'destroy':
+      w.text16(op.reason, GROUP_LIMITS.destroyReason, 'destroy reason').text16(
+        op.alternate,
+        GROUP_LIMITS.alternateVenue,
+        'alternate venue',
+      )
+      return
   }
 }
 
@@ -169,6 +186,12 @@ function readOp(r: Reader): GroupOp {
     case 'ban':
     case 'unban':
       return { op, address: r.take(KEY_BYTES, 'address') }
+    case 'destroy':
+      return {
+        op,
+        reason: r.text16(GROUP_LIMITS.destroyReason, 'destroy reason'),
+        alternate: r.text16(GROUP_LIMITS.alternateVenue, 'alternate venue'),
+      }
     default:
       throw new GroupWireError('GROUP_TYPE', `unknown op type ${code}`)
   }

@@ -1,130 +1,28 @@
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { type Element, createElement as xml } from 'ltx'
-import { loadConfig } from '../../bridge/config/load.js'
-import type { Config } from '../../bridge/config/schema.js'
+import { createElement as xml } from 'ltx'
 import { encodeAddress, parseAddress } from '../../bridge/crypto/address.js'
 import type { Testnet } from '../../bridge/dht/testnet.js'
-import { silentLogger } from '../../bridge/log.js'
-import { GroupSession } from '../../bridge/messaging/groups/session.js'
-import { type Bridge, createBridge } from '../../bridge/service/bridge.js'
-import { IdentityService } from '../../bridge/service/identities.js'
-import { openStore, type Store } from '../../bridge/store/index.js'
+import type { GroupSession } from '../../bridge/messaging/groups/session.js'
 import { tempDir } from '../store/helpers.js'
-import { login, type TestClient, trustCertificate } from '../xmpp/client.js'
+import {
+  DOMAIN,
+  field,
+  groupchat,
+  jid,
+  join_,
+  MUC,
+  MUC_USER,
+  presencesOf,
+  SERVICE,
+  type Side,
+  sessionCopy,
+  startSide,
+  subjects,
+  until,
+  WAIT,
+} from './groups-helpers.js'
 import { startRelayTestnet } from './relay-testnet.js'
-
-const DOMAIN = 'paranoim.localhost'
-const SERVICE = `conference.${DOMAIN}`
-const PASSWORD = 'correct horse battery'
-const MUC = 'http://jabber.org/protocol/muc'
-const MUC_USER = `${MUC}#user`
-const WAIT = 30_000
-
-interface Side {
-  nickname: string
-  nick: string
-  address: string
-  config: Config
-  store: Store
-  bridge: Bridge
-  client: TestClient
-  /** The room's JID as this side's bridge names it. */
-  room: string
-}
-
-async function startSide(root: string, nickname: string, bootstrap: string): Promise<Side> {
-  const dataDir = join(root, nickname)
-  const config = loadConfig({
-    files: [join(import.meta.dirname, '../../config/testnet.toml')],
-    overrides: {
-      store: { dataDir },
-      identity: { kdf: { logN: 10 } },
-      xmpp: { port: 0, tlsPort: 0 },
-      webui: { enabled: false },
-      dht: { bootstrap: [bootstrap] },
-      net: { host: '127.0.0.1' },
-      log: { level: 'silent' },
-    },
-  })
-  const store = await openStore({ dataDir })
-  const identities = new IdentityService({ store, kdf: config.identity.kdf, log: silentLogger })
-  const { address } = await identities.create(nickname, PASSWORD)
-  const bridge = createBridge(config, { log: silentLogger, store })
-  await bridge.start()
-  const port = bridge.status().xmpp!.port
-  trustCertificate(await readFile(join(dataDir, 'tls', `${DOMAIN}.crt`), 'utf8'), port)
-  const client = await login(port, nickname, { password: PASSWORD, resource: 'test' })
-  await client.xmpp.send(xml('presence'))
-  const nick = nickname[0]!.toUpperCase() + nickname.slice(1)
-  return { nickname, nick, address, config, store, bridge, client, room: '' }
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = WAIT): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-const field = (name: string, value: string) => xml('field', { var: name }, xml('value', {}, value))
-const jid = (side: Side) => `${side.address}@${DOMAIN}`
-
-/** Presences from `occupant` in the room as `viewer` saw them: 'available' or 'unavailable', with status codes. */
-function presencesOf(viewer: Side, occupant: Side): { type: string; codes: string[] }[] {
-  return viewer.client.stanzas
-    .filter((s) => s.is('presence') && s.attrs.from === `${viewer.room}/${occupant.nick}`)
-    .map((s) => ({
-      type: s.attrs.type ?? 'available',
-      codes:
-        s
-          .getChild('x', MUC_USER)
-          ?.getChildren('status')
-          .map((c: Element) => c.attrs.code as string) ?? [],
-    }))
-}
-
-function groupchat(viewer: Side, from: Side): string[] {
-  return viewer.client.stanzas
-    .filter(
-      (s) =>
-        s.is('message') &&
-        s.attrs.type === 'groupchat' &&
-        s.attrs.from === `${viewer.room}/${from.nick}` &&
-        s.getChildText('body') !== null,
-    )
-    .map((s) => s.getChildText('body')!)
-}
-
-function subjects(viewer: Side): string[] {
-  return viewer.client.stanzas
-    .filter(
-      (s) => s.is('message') && s.attrs.type === 'groupchat' && s.getChild('subject') && !s.getChild('body'),
-    )
-    .map((s) => s.getChildText('subject') ?? '')
-}
-
-/** A second session over a side's store (the bridge's own is not reachable from here), for its keys. */
-async function sessionCopy(side: Side, group: Uint8Array): Promise<GroupSession> {
-  const identities = new IdentityService({
-    store: side.store,
-    kdf: side.config.identity.kdf,
-    log: silentLogger,
-  })
-  return GroupSession.load({
-    store: side.store,
-    local: await identities.open(side.nickname, PASSWORD),
-    group,
-    config: side.config.groups,
-    maxMessageBytes: side.config.messaging.maxMessageBytes,
-  })
-}
-
-const join_ = (side: Side) =>
-  side.client.xmpp.send(xml('presence', { to: `${side.room}/${side.nick}` }, xml('x', { xmlns: MUC })))
 
 describe('group chat across three bridges: one room, three @xmpp/client users', () => {
   let testnet: Testnet

@@ -41,6 +41,7 @@ export function recordingRoom(calls: RoomCall[]): RoomRemote {
     subject: record('subject') as RoomRemote['subject'],
     affiliation: record('affiliation') as RoomRemote['affiliation'],
     role: record('role') as RoomRemote['role'],
+    destroy: record('destroy'),
     invite: record('invite') as RoomRemote['invite'],
   }
 }

@@ -135,12 +135,17 @@ describe('group gateway: occupants across bridges (presence, private messages, s
     assert.equal(calls(carol, 'message').length, 0, 'the sender left the room')
   })
 
-  it('an occupant whose bridge is unreachable leaves after staleOccupantMs; back in, as it was, when heard', async () => {
+  it('an occupant whose bridge is unreachable leaves after staleOccupantMs; back in, as it was, when a message of it arrives', async () => {
     alice.emit('unreachable', { from: alice.identity.publicKey, to: carol.identity.publicKey })
     assert.equal(calls(alice, 'leave').length, 0)
     await new Promise((resolve) => setTimeout(resolve, 80))
     assert.deepEqual(calls(alice, 'leave'), [[carol.address, STALE_STATUS]])
+    const joins = calls(alice, 'join').length
+    // Her bridge answering is not enough: after a crash it answers before its clients rejoin.
     alice.emit('heard', { from: carol.identity.publicKey, to: alice.identity.publicKey })
+    await net.quiet()
+    assert.equal(calls(alice, 'join').length, joins, 'not shown back on an answer alone')
+    await carol.propose({ type: 'message', room, nick: 'Carol', payload: [xml('body', {}, 'back')] })
     await net.quiet()
     const back = calls(alice, 'join').at(-1)![0] as { address: string; nick: string; presence: never[] }
     assert.deepEqual([back.address, back.nick, body(back.presence)], [carol.address, 'Carol', body(AWAY)])

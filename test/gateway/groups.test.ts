@@ -173,10 +173,6 @@ describe('group gateway: room actions ↔ group state and messages (fake rooms, 
       }),
       refused('item-not-found'),
     )
-    await assert.rejects(
-      alice.propose({ type: 'role', room: 'team', nick: 'Alice', target: 'Bob', role: 'visitor' }),
-      refused('feature-not-implemented'),
-    )
   })
 
   it('drops group bodies that are malformed or about groups it was never given the chain of', async () => {

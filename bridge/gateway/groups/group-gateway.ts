@@ -6,9 +6,9 @@ import type { Identity } from '../../crypto/identity.js'
 import { ParanoimError } from '../../errors.js'
 import type { Logger } from '../../log.js'
 import { GroupError } from '../../messaging/groups/errors.js'
-import { generateGroupKey, saveGroupSeed } from '../../messaging/groups/group-key.js'
+import { deleteGroupSeed, generateGroupKey, saveGroupSeed } from '../../messaging/groups/group-key.js'
 import { GroupSession, type OpenedGroupMessage } from '../../messaging/groups/session.js'
-import type { StateChange } from '../../messaging/groups/state.js'
+import type { GroupState, StateChange } from '../../messaging/groups/state.js'
 import type { InboundMessage } from '../../messaging/inbox.js'
 import { type Store, StoreError } from '../../store/index.js'
 import {
@@ -18,7 +18,8 @@ import {
   type GroupControl,
 } from '../../wire/group-control.js'
 import { decodeGroupHop, isGroupHop } from '../../wire/group-hop.js'
-import type { OccupantPresence } from '../../wire/group-message.js'
+import type { OccupantPresence, OccupantRole } from '../../wire/group-message.js'
+import { GROUP_LIMITS } from '../../wire/group-update.js'
 import { realClock } from '../clock.js'
 import { GatewayError } from '../errors.js'
 import type { GatewayMessenger } from '../gateway.js'
@@ -32,6 +33,7 @@ import { type MirrorContext, mirrorChanges, restoreRoom, showInvitation, showMes
 import { RoomNames } from './room-names.js'
 import { roomMessage, roomPayloadBytes } from './room-payload.js'
 import type { RoomAction, RoomRemote } from './room-port.js'
+import { roleChangeRefusal, roleIn } from './room-roles.js'
 import { STALE_STATUS, StaleOccupants } from './stale-occupants.js'
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
@@ -217,7 +219,10 @@ export class GroupGateway {
       case 'private-message':
         return this.sendPrivate(member, group, action)
       case 'destroy':
-        throw new GatewayError('feature-not-implemented', 'a network group cannot be destroyed (leave it)')
+        return this.destroy(member, action)
+      case 'role':
+        if (action.role !== 'none') return this.changeRole(member, group, action.target, action.role)
+        return this.change(member, group, action)
       case 'message': {
         const payload = roomPayloadBytes(action.payload, (n) => this.backend.randomBytes(n))
         if (payload) await member.publish({ kind: 'message', payload })
@@ -225,16 +230,8 @@ export class GroupGateway {
       }
       case 'create':
         return
-      default: {
-        const change = await proposeChange(member, action, {
-          occupants: this.occupants,
-          group,
-          addressOfJid: (jid) => this.addressOfJid(jid),
-        })
-        if (!change) return
-        await member.sendAll(change.sends)
-        await this.afterLocalChange(member, action.room, change.change)
-      }
+      default:
+        return this.change(member, group, action)
     }
   }
 
@@ -273,11 +270,94 @@ export class GroupGateway {
     await this.send(member.identity.publicKey, to, body)
   }
 
+  /** A change of the signed state (configuration, affiliations, invitations, kicks). */
+  private async change(
+    member: GroupMember,
+    group: Uint8Array,
+    action: Parameters<typeof proposeChange>[1],
+  ): Promise<void> {
+    const change = await proposeChange(member, action, {
+      occupants: this.occupants,
+      group,
+      addressOfJid: (jid) => this.addressOfJid(jid),
+    })
+    if (!change) return
+    await member.sendAll(change.sends)
+    await this.afterLocalChange(member, action.room, change.change)
+  }
+
+  /**
+   * Voice and moderator changes (XEP-0045 §8.4-8.6, §9.6-9.7) belong to the
+   * occupant's presence, not to the membership: a role body, published like
+   * any group message, which every member's bridge checks against the same
+   * rules before its room shows it.
+   */
+  private async changeRole(
+    member: GroupMember,
+    group: Uint8Array,
+    nick: string,
+    role: OccupantRole,
+  ): Promise<void> {
+    const found = this.occupants.addressOf(group, nick)
+    if (!found) throw new GatewayError('item-not-found', `${nick} is not in this room`)
+    const target = new Uint8Array(Buffer.from(found, 'hex'))
+    const why = roleChangeRefusal(member.state!, this.occupants, {
+      actor: member.identity.publicKey,
+      target,
+      role,
+    })
+    if (why) throw new GatewayError('not-allowed', why)
+    await member.publish({ kind: 'role', target, role })
+    this.occupants.setRole(group, target, role)
+  }
+
+  /**
+   * §10.9, by an owner: the terminal destroy update goes to every member
+   * (reliable: an offline one finds it in its mailbox), then the group ends
+   * here. The room destroys itself once this resolves.
+   */
+  private async destroy(
+    member: GroupMember,
+    action: Extract<RoomAction, { type: 'destroy' }>,
+  ): Promise<void> {
+    const reason = action.reason ?? ''
+    const alternate = action.alternate ?? ''
+    if (Buffer.byteLength(reason) > GROUP_LIMITS.destroyReason)
+      throw new GatewayError(
+        'not-acceptable',
+        `a destroy reason is at most ${GROUP_LIMITS.destroyReason} bytes`,
+      )
+    if (Buffer.byteLength(alternate) > GROUP_LIMITS.alternateVenue)
+      throw new GatewayError(
+        'not-acceptable',
+        `an alternate venue is at most ${GROUP_LIMITS.alternateVenue} bytes`,
+      )
+    const { sends } = await member.session.change([{ op: 'destroy', reason, alternate }])
+    await member.sendAll(sends)
+    await this.ended(member, action.room)
+  }
+
+  /** A destroyed group ends on this bridge: no keys, seed, fan-out, sync or room name; its terminal state stays. */
+  private async ended(member: GroupMember, room: string): Promise<void> {
+    member.stop()
+    this.invitations.delete(member)
+    this.occupants.clear(member.group)
+    await deleteGroupSeed(this.options.store, member.identity.publicKey, member.group)
+    await this.rooms.forget(room)
+    this.log.info({ room }, 'group destroyed')
+  }
+
   /** A new room made by a local client becomes a new group, with the client's identity as its owner. */
   private async create(action: Extract<RoomAction, { type: 'create' }>): Promise<void> {
     const identity = this.identityOf(action.account)
     const known = this.rooms.groupOf(action.room)
     if (known) return this.reopen(identity, action, known)
+    const destroyed = this.destroyedGroup(identity, action.room)
+    if (destroyed)
+      throw new GatewayError(
+        'item-not-found',
+        `this group was destroyed${destroyed.reason ? `: ${destroyed.reason}` : ''}`,
+      )
     if (isAddressLike(action.room))
       throw new GatewayError(
         'item-not-found',
@@ -303,6 +383,12 @@ export class GroupGateway {
       .configure(action.room, { persistent: true })
       .catch((err) => this.log.warn({ err, room: action.room }, 'room not made persistent'))
     this.log.info({ room: action.room }, 'group created')
+  }
+
+  /** The destruction of the group a room named like an address was, when `identity` held it. */
+  private destroyedGroup(identity: Identity, room: string) {
+    const group = addressOf(room)
+    return group && this.members.get(this.key(identity.publicKey, group))?.state?.destroyed
   }
 
   /**
@@ -333,6 +419,7 @@ export class GroupGateway {
 
   /** The room applies its own part of a local change; members it removed are no longer members here either. */
   private async afterLocalChange(member: GroupMember, room: string, change: StateChange): Promise<void> {
+    this.forgetRoles(change)
     for (const address of change.removed) this.occupants.leave(change.state.group, address)
     await member.retry()
     if (change.removed.length === 0) return
@@ -354,7 +441,9 @@ export class GroupGateway {
       if (isGroupHop(message.body)) {
         const packet = decodeGroupHop(message.body)
         const member = this.members.get(this.key(identity.publicKey, packet.subarray(2, 34)))
-        if (member) member.node.receive(message.from, packet)
+        // A destroyed group relays nothing (its node would still forward).
+        if (member?.state?.destroyed) await this.refuseDestroyed(member, message.from, 'hop')
+        else if (member) member.node.receive(message.from, packet)
         return
       }
       await this.control(identity, message.from, decodeGroupControl(message.body))
@@ -371,6 +460,8 @@ export class GroupGateway {
     // A group is taken up only from its chain (an invitation); anything else about an unknown group is dropped.
     if (!known && control.type !== 'updates') return
     const member = known ?? (await this.member(identity, group))
+    if (member.state?.destroyed && control.type !== 'sync' && control.type !== 'updates')
+      return this.refuseDestroyed(member, from, control.type)
     if (control.type === 'message') return member.open(control.message, from)
     try {
       const received = await member.session.receive(from, control)
@@ -394,8 +485,23 @@ export class GroupGateway {
       const code = (err as { code?: string }).code
       if (code === 'STATE_GAP' || code === 'FUTURE_EPOCH')
         await member.sendAll([{ to: [from], body: member.session.syncRequest() }])
+      else if (code === 'STATE_DESTROYED')
+        this.log.info({ group: encodeAddress(group) }, 'an update after the destroy of a group refused')
       else throw err
     }
+  }
+
+  /**
+   * Something other than the chain about a destroyed group (a message from a
+   * member that has not heard yet): refused and logged; the sender is sent
+   * the destroy update, so it ends the group too.
+   */
+  private async refuseDestroyed(member: GroupMember, from: Uint8Array, what: string): Promise<void> {
+    this.log.info({ group: encodeAddress(member.group), what }, 'a body for a destroyed group refused')
+    if (!member.isMember(from)) return
+    const version = member.state!.version
+    const replies = await member.session.syncReplies(from, version - 1)
+    await member.sendAll(replies.map((body) => ({ to: [from], body })))
   }
 
   private async applyChanges(member: GroupMember, changes: StateChange[]): Promise<void> {
@@ -404,6 +510,8 @@ export class GroupGateway {
     const room = this.rooms.roomOf(group)
     const self = member.identity.publicKey
     const state = changes.at(-1)!.state
+    for (const change of changes) this.forgetRoles(change)
+    if (state.destroyed) return this.destroyedElsewhere(member, room, state.destroyed)
     if (state.members.has(hex(self)) || this.rooms.groupOf(room)) {
       await this.rooms.remember(room, group)
       await mirrorChanges(this.mirror(), room, self, this.toMirror(changes))
@@ -414,6 +522,25 @@ export class GroupGateway {
       this.invitations.set(member, added.signer)
     member.presence.retain([...state.members.values()].map((m) => m.address))
     await this.keyArrived(member)
+  }
+
+  /** Another owner destroyed the group: the room shows it (§10.9) to its local occupants, then the group ends. */
+  private async destroyedElsewhere(
+    member: GroupMember,
+    room: string,
+    { reason, alternate }: { reason: string; alternate: string },
+  ): Promise<void> {
+    if (this.rooms.groupOf(room))
+      await this.options
+        .muc()
+        .destroy(room, { ...(reason ? { reason } : {}), ...(alternate ? { alternate } : {}) })
+        .catch((err: unknown) => this.log.debug({ err, room }, 'room already gone'))
+    await this.ended(member, room)
+  }
+
+  /** The MUC gives an occupant whose affiliation changed that affiliation's role (§5.1.2): so do we. */
+  private forgetRoles(change: StateChange): void {
+    for (const m of change.changed) this.occupants.setRole(change.state.group, m.address, undefined)
   }
 
   /**
@@ -448,8 +575,21 @@ export class GroupGateway {
     if (this.shown.has(id)) return
     this.shown.add(id)
     if (this.shown.size > SHOWN_IDS) this.shown.delete(this.shown.values().next().value!)
+    const state = member.state
+    if (!state || state.destroyed) return
     if (body.kind === 'join' || body.kind === 'leave') this.stale.forget(group, sender)
     else await this.comeBack(group, sender)
+    if (
+      (body.kind === 'message' || body.kind === 'subject') &&
+      roleIn(state, this.occupants, sender) === 'visitor'
+    ) {
+      this.log.info(
+        { group: encodeAddress(group), kind: body.kind },
+        'a visitor has no voice: its message dropped',
+      )
+      return
+    }
+    if (body.kind === 'role') return this.roleArrived(state, message)
     if (body.kind === 'leave') {
       this.occupants.leave(group, sender)
       member.presence.gone(sender)
@@ -464,6 +604,23 @@ export class GroupGateway {
     if (body.kind === 'join' && !fresh) return
     await showMessage(this.mirror(), this.rooms.roomOf(group), message)
     if (body.kind === 'join') await this.welcome(group, sender)
+  }
+
+  /** A moderator's role change from elsewhere: applied and shown when the sender may make it, else dropped. */
+  private async roleArrived(state: GroupState, message: OpenedGroupMessage): Promise<void> {
+    const { group, sender, body } = message
+    if (body.kind !== 'role') return
+    const why = roleChangeRefusal(state, this.occupants, {
+      actor: sender,
+      target: body.target,
+      role: body.role,
+    })
+    if (why) {
+      this.log.info({ group: encodeAddress(group), why }, 'a role change refused')
+      return
+    }
+    this.occupants.setRole(group, body.target, body.role)
+    await showMessage(this.mirror(), this.rooms.roomOf(group), message)
   }
 
   /** Every local occupant of the room tells a member who just came in that it is there. */
@@ -505,7 +662,9 @@ export class GroupGateway {
     for (const member of this.membersOf(to)) {
       if (!member.isMember(from)) continue
       member.presence.heard(from)
-      void this.comeBack(member.group, from)
+      // Not shown back in yet: a bridge that restarted after a crash is heard before its clients
+      // rejoin. A group message of the occupant (show() below) or its own join brings it back.
+      this.stale.answered(member.group, from)
     }
   }
 
@@ -607,6 +766,8 @@ export class GroupGateway {
       show: (m, message) => this.show(m, message),
     })
     this.members.set(this.key(identity.publicKey, group), member)
+    // A destroyed group stays held (its terminal state refuses any successor) but does nothing.
+    if (session.state?.destroyed) member.stop()
     return member
   }
 

@@ -65,11 +65,8 @@ async function opsOf(member: GroupMember, action: ChangeAction, ctx: ActionConte
       }
     }
     case 'role': {
-      if (action.role !== 'none')
-        throw new GatewayError(
-          'feature-not-implemented',
-          'in a network room only kicks (role none) are carried: change affiliations instead',
-        )
+      // Only a kick (role none) changes the membership; voice and moderator are role bodies (group-gateway.ts).
+      if (action.role !== 'none') return []
       const target = ctx.occupants.addressOf(ctx.group, action.target)
       if (!target) throw new GatewayError('item-not-found', `${action.target} is not a member in this room`)
       return [{ op: 'remove', address: new Uint8Array(Buffer.from(target, 'hex')) }]

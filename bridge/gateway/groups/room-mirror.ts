@@ -110,7 +110,7 @@ export async function showInvitation(
     await attempt(ctx, 'invitation', () => ctx.muc.invite(room, { account, from: encodeAddress(inviter) }))
 }
 
-/** An opened group message as the room shows it: an occupant's join, leave, nick, presence, subject or message. */
+/** An opened group message as the room shows it: an occupant's join, leave, nick, presence, subject, role or message. */
 export async function showMessage(
   ctx: MirrorContext,
   room: string,
@@ -133,6 +133,11 @@ export async function showMessage(
       return attempt(ctx, 'subject', () =>
         ctx.muc.subject(room, { address, subject: body.subject, stamp: message.timestamp }),
       )
+    case 'role': {
+      const nick = ctx.occupants.nickOf(message.group, body.target)
+      if (nick === undefined) return
+      return attempt(ctx, 'role', () => ctx.muc.role(room, { actor: address, nick, role: body.role }))
+    }
     case 'message':
       return attempt(ctx, 'message', () =>
         ctx.muc.message(room, {

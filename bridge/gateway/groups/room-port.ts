@@ -61,5 +61,7 @@ export interface RoomRemote {
     change: { actor: string; target: string; affiliation: RoomAffiliation; reason?: string },
   ): Promise<void>
   role(room: string, change: { actor: string; nick: string; role: RoomRole; reason?: string }): Promise<void>
+  /** §10.9: every local occupant leaves with the destroy (reason, alternate venue) and the room is gone. */
+  destroy(room: string, details?: { reason?: string; alternate?: string }): Promise<void>
   invite(room: string, invitation: { account: string; from: string; reason?: string }): Promise<void>
 }

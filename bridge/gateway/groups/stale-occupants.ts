@@ -37,11 +37,17 @@ export class StaleOccupants {
     this.gone.set(`${hex(group)}:${hex(address)}`, occupant)
   }
 
-  /** Heard from again: the occupant to show back in, if it was shown gone. */
-  heard(group: Uint8Array, address: Uint8Array): KnownOccupant | undefined {
+  /** Its bridge answers again: not to be shown gone; if it was, it stays so until a message of it (`heard`). */
+  answered(group: Uint8Array, address: Uint8Array): void {
     const key = `${hex(group)}:${hex(address)}`
     clearTimeout(this.timers.get(key))
     this.timers.delete(key)
+  }
+
+  /** A group message of it was opened: the occupant to show back in, if it was shown gone. */
+  heard(group: Uint8Array, address: Uint8Array): KnownOccupant | undefined {
+    this.answered(group, address)
+    const key = `${hex(group)}:${hex(address)}`
     const occupant = this.gone.get(key)
     this.gone.delete(key)
     return occupant

@@ -16,6 +16,10 @@ export type GroupErrorCode =
   | 'STATE_ROLLBACK'
   /** The next version, but not built on the state held (its previous hash differs): a fork. */
   | 'STATE_FORK'
+  /** An update after the state that destroyed the group (terminal: XEP-0045 §10.9). */
+  | 'STATE_DESTROYED'
+  /** A message, key or send for a group that was destroyed. */
+  | 'GROUP_DESTROYED'
   /** A version beyond the next: the updates in between are needed first (send a sync). */
   | 'STATE_GAP'
   /** The sender of a message or key package is not a member (or not an admin) of the state held. */

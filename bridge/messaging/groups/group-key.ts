@@ -116,5 +116,10 @@ export async function loadGroupSeed(
   return record && openGroupSeed(backend, owner, group, record)
 }
 
+/** Deletes `owner`'s copy of the seed of `group` (the group was destroyed); nothing when it keeps none. */
+export async function deleteGroupSeed(store: Store, owner: Uint8Array, group: Uint8Array): Promise<void> {
+  await groupSeedsTable(store).del(seedKey(owner, group))
+}
+
 const seedKey = (owner: Uint8Array, group: Uint8Array): string =>
   `${Buffer.from(owner).toString('hex')}:${Buffer.from(group).toString('hex')}`

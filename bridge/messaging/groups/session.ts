@@ -343,6 +343,7 @@ export class GroupSession {
   seal(body: GroupBody): Promise<SealedGroupMessage> {
     return this.serial(async () => {
       const state = this.requireState()
+      this.checkNotDestroyed()
       const local = this.options.local
       if (!state.members.has(hex(local.publicKey)))
         throw new GroupError('NOT_MEMBER', 'not a member of this group')
@@ -438,6 +439,12 @@ export class GroupSession {
     return { maxMembers: this.options.config.maxMembers, backend: this.backend }
   }
 
+  /** Nothing is sealed, opened or keyed in a destroyed group: GROUP_DESTROYED. */
+  private checkNotDestroyed(): void {
+    if (this.heldState?.destroyed)
+      throw new GroupError('GROUP_DESTROYED', 'this group was destroyed: it takes no more messages or keys')
+  }
+
   private requireState(): GroupState {
     if (!this.heldState) throw new GroupError('NOT_MEMBER', 'no state of this group is held')
     return this.heldState
@@ -509,8 +516,10 @@ export class GroupSession {
       key.apply()
       await this.keys.dropOld()
     }
-    if (!state.members.has(hex(this.options.local.publicKey))) await this.keys.dropAll()
-    else await this.retryPendingKeys(state.version)
+    // A destroyed group keeps its terminal state (so no stale member revives it) and no key at all.
+    const gone = state.destroyed !== undefined || !state.members.has(hex(this.options.local.publicKey))
+    if (gone) await this.keys.dropAll()
+    if (!gone || state.destroyed) await this.retryPendingKeys(state.version)
   }
 
   /** An update of our chain seen again (a repeated catch-up): skipped; any other old version is a rollback. */
@@ -539,6 +548,7 @@ export class GroupSession {
   ): Promise<'stored' | 'pending' | 'duplicate'> {
     if (!equal(pkg.group, this.options.group))
       throw new GroupError('WRONG_GROUP', 'a key package of another group')
+    this.checkNotDestroyed()
     const state = this.heldState
     if (!state || pkg.stateVersion > state.version) return this.holdPending(from, pkg)
     if (!state.members.has(hex(this.options.local.publicKey)))
@@ -598,6 +608,7 @@ export class GroupSession {
     if (!equal(message.group, this.options.group))
       throw new GroupError('WRONG_GROUP', 'a message of another group')
     const state = this.requireState()
+    this.checkNotDestroyed()
     if (!state.members.has(hex(this.options.local.publicKey)))
       throw new GroupError('NOT_MEMBER', 'not a member of this group (any more)')
     const sender = hex(message.sender)

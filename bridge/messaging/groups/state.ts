@@ -4,6 +4,7 @@ import type { Identity } from '../../crypto/identity.js'
 import {
   compareBytes,
   type GroupConfig,
+  type GroupDestruction,
   type GroupMember,
   type GroupSnapshot,
 } from '../../wire/group-state.js'
@@ -26,7 +27,8 @@ import { GroupError, malformedIfWire } from './errors.js'
  * built on the held state's hash, signed by the group key or by an owner/admin
  * of the held state, within that signer's rights (XEP-0045 §5.2), leaving a
  * state that keeps every rule. Everything else is refused with a GroupError
- * saying why (a fork, a rollback, a gap to fill first…).
+ * saying why (a fork, a rollback, a gap to fill first…). A destroyed state
+ * (an owner's destroy op) is the chain's end: nothing follows it.
  */
 export interface GroupState {
   /** The group key: its address. */
@@ -40,6 +42,8 @@ export interface GroupState {
   readonly members: ReadonlyMap<string, GroupMember>
   /** Hex addresses. */
   readonly banned: ReadonlySet<string>
+  /** Set when an owner destroyed the group (XEP-0045 §10.9): the terminal state. */
+  readonly destroyed?: GroupDestruction
 }
 
 /** What an update changed, for the session (keys) and the MUC (presence, affiliation changes). */
@@ -57,6 +61,8 @@ export interface StateChange {
   configChanged: boolean
   /** The epoch went up: a new epoch key is due from the signer. */
   newEpoch: boolean
+  /** This update destroyed the group. */
+  destroyed: boolean
 }
 
 export interface ApplyOptions {
@@ -95,6 +101,7 @@ class Draft {
   readonly config: GroupConfig
   readonly members: Map<string, GroupMember>
   readonly banned: Set<string>
+  destroyed: GroupDestruction | undefined
   private readonly touched = new Map<string, GroupOp['op']>()
 
   constructor(
@@ -109,6 +116,7 @@ class Draft {
 
   apply(op: GroupOp): void {
     const key = 'address' in op ? hex(op.address) : `config:${op.op}`
+    if (this.destroyed) refuse('STATE_INVALID', 'a destroy is the only op of its update')
     // One op per address and per setting; the one pair allowed is an unban followed by the put that readmits.
     const before = this.touched.get(key)
     if (before !== undefined && !(before === 'unban' && op.op === 'put'))
@@ -154,6 +162,11 @@ class Draft {
         if (this.rights !== 'owner' && this.rights !== 'admin')
           refuse('STATE_NOT_ALLOWED', 'only owners and admins unban')
         this.banned.delete(key)
+        return
+      case 'destroy':
+        this.ownerOnly('destroy the group')
+        if (this.touched.size > 1) refuse('STATE_INVALID', 'a destroy is the only op of its update')
+        this.destroyed = { reason: op.reason, alternate: op.alternate }
         return
     }
   }
@@ -245,6 +258,7 @@ function diff(
     unbanned: [...oldBanned].filter((k) => !after.banned.has(k)).map(unhex),
     configChanged: (Object.keys(config) as (keyof GroupConfig)[]).some((k) => config[k] !== after.config[k]),
     newEpoch: after.epoch !== (before?.epoch ?? 0),
+    destroyed: after.destroyed !== undefined,
   }
 }
 
@@ -254,6 +268,11 @@ function position(held: GroupState | undefined, update: GroupUpdate, hash: Uint8
   if (held && !equal(update.group, held.group))
     throw new GroupError('WRONG_GROUP', 'an update of another group')
   if (held && update.version === held.version && equal(hash, held.hash)) return 'duplicate'
+  if (held?.destroyed)
+    throw new GroupError(
+      'STATE_DESTROYED',
+      `the group was destroyed at version ${held.version}: nothing follows`,
+    )
   if (update.version <= version)
     throw new GroupError(
       'STATE_ROLLBACK',
@@ -303,6 +322,7 @@ export function applyUpdate(
     config: draft.config,
     members: draft.members,
     banned: draft.banned,
+    ...(draft.destroyed ? { destroyed: draft.destroyed } : {}),
   }
   return diff(held, state, updateBytes, update.signer)
 }
@@ -395,6 +415,7 @@ export function toSnapshot(state: GroupState): GroupSnapshot {
     config: { ...state.config },
     members: [...state.members.values()].sort((a, b) => compareBytes(a.address, b.address)),
     banned: [...state.banned].sort().map(unhex),
+    ...(state.destroyed ? { destroyed: { ...state.destroyed } } : {}),
   }
 }
 
@@ -407,5 +428,6 @@ export function fromSnapshot(s: GroupSnapshot): GroupState {
     config: { ...s.config },
     members: new Map(s.members.map((m) => [hex(m.address), m])),
     banned: new Set(s.banned.map(hex)),
+    ...(s.destroyed ? { destroyed: { ...s.destroyed } } : {}),
   }
 }

@@ -590,7 +590,7 @@ test('destroy: everyone leaves with the reason and the alternate room; a tempora
     canonical(`
       <presence type='unavailable' from='${ROOM}/Bob' to='${B}'>
         <x xmlns='${MUC_USER}'>
-          <item affiliation='admin' role='none' jid='${B}'/>
+          <item affiliation='none' role='none' jid='${B}'/>
           <destroy jid='other@${CONF}'><reason>moving</reason></destroy>
           <status code='110'/>
         </x>${OID}

@@ -345,6 +345,8 @@ export class MucService implements MucRemote {
       details.reason !== undefined ? createElement('reason', {}, details.reason) : null,
     )
     this.rooms.delete(room.name)
+    // Nobody is affiliated with a room that is gone: the item says affiliation none (§10.9, example 204).
+    room.state.affiliations = {}
     for (const occupant of [...room.occupants.values()]) {
       room.occupants.delete(occupant.nick)
       await this.announce(room, occupant, { unavailable: true, destroy })
