@@ -13,9 +13,6 @@ import { encodeGroupHop } from '../../wire/group-hop.js'
 import { type GroupBody, MAX_MAILBOX_MESSAGE } from '../../wire/group-message.js'
 import type { GroupMailboxPort } from './mailbox-port.js'
 
-/** Member lists of this many recent state versions are kept for packets that cross a change. */
-const KEPT_VERSIONS = 4
-
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
 const equal = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0
 
@@ -68,7 +65,6 @@ export class GroupMember {
   readonly node: FanoutNode
   readonly presence: ReachEveryone
   private readonly timeline: GroupTimeline
-  private readonly lists = new Map<number, Uint8Array[]>()
   private waiting: { bytes: Uint8Array; via?: Uint8Array }[] = []
   private timer: NodeJS.Timeout | undefined
   private readonly keyWaiters: (() => void)[] = []
@@ -142,17 +138,8 @@ export class GroupMember {
     return this.state?.members.has(hex(address)) ?? false
   }
 
-  /** The ordered member list of a state version (sorted addresses, the same on every member). */
   private membersOf(version: number): Uint8Array[] | undefined {
-    const state = this.state
-    if (state && !this.lists.has(state.version)) {
-      this.lists.set(
-        state.version,
-        [...state.members.values()].map((m) => m.address).sort((a, b) => Buffer.compare(a, b)),
-      )
-      for (const old of this.lists.keys()) if (old <= state.version - KEPT_VERSIONS) this.lists.delete(old)
-    }
-    return this.lists.get(version)
+    return this.options.session.membersAt(version)
   }
 
   /** Until it can send (its state and epoch key arrived) or `ms` passed. */

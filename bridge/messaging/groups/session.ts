@@ -117,6 +117,8 @@ export interface CreateOptions {
 }
 
 const equal = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0
+/** Member lists of this many recent state versions are kept for packets that cross a change. */
+const KEPT_MEMBER_LISTS = 4
 
 /**
  * One local identity's view of one group (docs/groups.md): the state held,
@@ -133,6 +135,7 @@ export class GroupSession {
   private readonly prefix: string
   private heldState: GroupState | undefined
   private record: SessionRecord = { snapshot: new Uint8Array(0), seenFloor: 0, lastTimestamp: 0 }
+  private readonly memberLists = new Map<number, Uint8Array[]>()
   private readonly keys: EpochKeyRing
   private seenCount = 0
   private tail: Promise<unknown> = Promise.resolve()
@@ -173,6 +176,23 @@ export class GroupSession {
   /** The state held; undefined until the first update is applied. */
   get state(): GroupState | undefined {
     return this.heldState
+  }
+
+  /**
+   * The ordered member list (sorted addresses, the same on every member) of
+   * the held state or one of the few versions before it this session applied:
+   * fan-out packets name members by their index in it, and one made just
+   * before a change may arrive after two.
+   */
+  membersAt(version: number): Uint8Array[] | undefined {
+    return this.memberLists.get(version)
+  }
+
+  private rememberMembers(state: GroupState): void {
+    const list = [...state.members.values()].map((m) => m.address).sort((a, b) => Buffer.compare(a, b))
+    this.memberLists.set(state.version, list)
+    for (const old of this.memberLists.keys())
+      if (old <= state.version - KEPT_MEMBER_LISTS) this.memberLists.delete(old)
   }
 
   /** Epochs whose keys are held, oldest first. */
@@ -512,6 +532,7 @@ export class GroupSession {
       ...(key?.ops ?? []),
     ])
     this.heldState = state
+    for (const change of changes) this.rememberMembers(change.state)
     if (key) {
       key.apply()
       await this.keys.dropOld()
@@ -697,6 +718,7 @@ export class GroupSession {
     if (record) {
       this.record = record
       this.heldState = fromSnapshot(decodeSnapshot(record.snapshot))
+      this.rememberMembers(this.heldState)
     }
     await this.keys.load()
     this.seenCount = await this.tables.seen.count({ prefix: this.prefix })
