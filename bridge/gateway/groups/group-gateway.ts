@@ -11,18 +11,28 @@ import { GroupSession, type OpenedGroupMessage } from '../../messaging/groups/se
 import type { StateChange } from '../../messaging/groups/state.js'
 import type { InboundMessage } from '../../messaging/inbox.js'
 import { type Store, StoreError } from '../../store/index.js'
-import { controlGroup, decodeGroupControl, type GroupControl } from '../../wire/group-control.js'
+import {
+  controlGroup,
+  decodeGroupControl,
+  encodeGroupControl,
+  type GroupControl,
+  type JoinRefusal,
+} from '../../wire/group-control.js'
 import { decodeGroupHop, isGroupHop } from '../../wire/group-hop.js'
 import { GatewayError } from '../errors.js'
 import type { GatewayMessenger } from '../gateway.js'
+import { AdmissionLimits, admissionVerdict } from './admission.js'
 import type { GroupMailboxPort } from './mailbox-port.js'
 import { GroupMember } from './member.js'
 import { RoomOccupants } from './occupants.js'
+import { OpenJoins } from './open-join.js'
+import type { GroupRecordPort } from './record-port.js'
 import { proposeChange } from './room-actions.js'
 import { type MirrorContext, mirrorChanges, restoreRoom, showInvitation, showMessage } from './room-mirror.js'
 import { RoomNames } from './room-names.js'
 import { roomPayloadBytes } from './room-payload.js'
 import type { RoomAction, RoomRemote } from './room-port.js'
+import { RoomRecords } from './room-records.js'
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
 /** Group ids of the MUC effects already shown, so two local members of one group show each event once. */
@@ -50,6 +60,8 @@ export interface GroupGatewayOptions {
   log: Logger
   /** The group mailbox (the network's mailbox client); none without a network: offline members of large groups miss messages. */
   mailbox?: GroupMailboxPort
+  /** Open rooms' rendezvous records (the DHT); none without a network: rooms are joined by invitation only. */
+  records?: GroupRecordPort
   backend?: CryptoBackend
   now?: () => number
 }
@@ -80,11 +92,34 @@ export class GroupGateway {
   /** Per identity (hex): its group sessions loaded (addIdentity). */
   private readonly added = new Map<string, Promise<void>>()
   private readonly syncTimer: NodeJS.Timeout | undefined
+  /** Local clients waiting to be let into open rooms this bridge holds nothing of. */
+  private readonly openJoins: OpenJoins
+  /** The door of the open rooms this bridge's owners and admins admit to. */
+  private readonly limits: AdmissionLimits
+  /** Join requests are answered one at a time (two for one newcomer must not both add it). */
+  private admissions: Promise<void> = Promise.resolve()
+  private readonly records: RoomRecords
 
   constructor(private readonly options: GroupGatewayOptions) {
     this.log = options.log.child({ c: 'groups' })
     this.backend = options.backend ?? defaultBackend
     this.now = options.now ?? Date.now
+    const { config } = options
+    this.openJoins = new OpenJoins({
+      config,
+      records: options.records,
+      send: (from, to, body) => options.messenger.send(from, to, body, { reliable: false }),
+      log: this.log,
+      now: this.now,
+    })
+    this.limits = new AdmissionLimits(config, this.now)
+    this.records = new RoomRecords({
+      port: options.records,
+      store: options.store,
+      backend: this.backend,
+      admitters: config.recordAdmitters,
+      log: this.log,
+    })
     this.rooms = new RoomNames(options.store)
     this.ready = this.rooms.load()
     options.messenger.on('heard', this.onHeard)
@@ -110,7 +145,14 @@ export class GroupGateway {
   private async loadIdentity(identity: Identity): Promise<void> {
     await this.ready
     for (const group of await GroupSession.groupsOf(this.options.store, identity.publicKey))
-      await this.member(identity, group)
+      this.stateMoved(await this.member(identity, group))
+  }
+
+  /** After any change of a state held here: the open room's record follows it (published, renewed or withdrawn). */
+  private stateMoved(member: GroupMember): void {
+    this.records
+      .update(member)
+      .catch((err: unknown) => this.log.warn({ err }, 'open room record not published'))
   }
 
   /**
@@ -151,6 +193,38 @@ export class GroupGateway {
   }
 
   // ---------- the MUC module's port: local actions → the network ----------
+
+  /**
+   * Before a local client enters a room (outside the room's queue, which the
+   * answer needs): when the room is a group this identity holds nothing of —
+   * an address-like room unknown here, or a network room of another local
+   * member that is open — asks the room's owners and admins to be let in and
+   * resolves once the chain and key are in and the room shows them. Resolves
+   * at once for every other room; throws the client's error.
+   */
+  async locate(entry: { room: string; account: string; nick: string }): Promise<void> {
+    await this.ready
+    try {
+      const known = this.rooms.groupOf(entry.room)
+      const group = known ?? addressOf(entry.room)
+      const identity = this.options.identities.identityOf(entry.account)
+      if (!group || !identity) return
+      await this.addIdentity(identity)
+      if (this.members.get(this.key(identity.publicKey, group))?.state) return
+      // Another local member's room that is members-only: the room itself says registration-required.
+      if (known && this.heldState(group)?.config.membersOnly !== false) return
+      await this.openJoins.join(identity, group, entry.nick)
+    } catch (err) {
+      throw refusal(err)
+    }
+  }
+
+  /** The state of `group` any local identity holds. */
+  private heldState(group: Uint8Array) {
+    for (const member of this.members.values())
+      if (hex(member.group) === hex(group) && member.state) return member.state
+    return undefined
+  }
 
   async propose(action: RoomAction): Promise<void> {
     await this.ready
@@ -234,6 +308,7 @@ export class GroupGateway {
     })
     await saveGroupSeed(this.options.store, this.backend, identity, key)
     key.seed.fill(0)
+    this.stateMoved(member)
     await this.rooms.remember(action.room, key.publicKey)
     this.occupants.enter(key.publicKey, identity.publicKey, action.nick)
     // The room outlives its last local occupant: the group does (queued behind the room's creation).
@@ -273,6 +348,7 @@ export class GroupGateway {
   /** The room applies its own part of a local change; members it removed are no longer members here either. */
   private async afterLocalChange(member: GroupMember, room: string, change: StateChange): Promise<void> {
     for (const address of change.removed) this.occupants.leave(change.state.group, address)
+    this.stateMoved(member)
     await member.retry()
     if (change.removed.length === 0) return
     // Queued behind the action the room is applying now (never awaited here: the room waits for us).
@@ -306,6 +382,16 @@ export class GroupGateway {
 
   private async control(identity: Identity, from: Uint8Array, control: GroupControl): Promise<void> {
     const group = controlGroup(control)
+    if (control.type === 'join-request') {
+      const admission = this.admissions.then(() => this.admit(identity, from, group, control.nick))
+      this.admissions = admission.catch(() => {})
+      return admission
+    }
+    if (control.type === 'join-refusal') {
+      if (!this.openJoins.refused(identity.publicKey, group, from, control.reason))
+        this.log.debug({ reason: control.reason }, 'join refusal nobody asked for: dropped')
+      return
+    }
     const known = this.members.get(this.key(identity.publicKey, group))
     // A group is taken up only from its chain (an invitation); anything else about an unknown group is dropped.
     if (!known && control.type !== 'updates') return
@@ -345,10 +431,13 @@ export class GroupGateway {
       await mirrorChanges(this.mirror(), room, self, this.toMirror(changes))
     }
     const added = changes.find((c) => c.added.some((m) => hex(m.address) === hex(self)))
-    // An invitation by an identity of this bridge was passed on by the room itself.
-    if (added && this.options.identities.accountOf(added.signer) === undefined)
+    // An invitation by an identity of this bridge was passed on by the room itself; an admission to an
+    // open room the client is entering is no invitation.
+    const joining = this.openJoins.waiting(self, group)
+    if (added && !joining && this.options.identities.accountOf(added.signer) === undefined)
       this.invitations.set(member, added.signer)
     member.presence.retain([...state.members.values()].map((m) => m.address))
+    this.stateMoved(member)
     await this.keyArrived(member)
   }
 
@@ -369,6 +458,7 @@ export class GroupGateway {
   /** Messages waiting for a key or state go again; an invitation waiting for the key is shown. */
   private async keyArrived(member: GroupMember): Promise<void> {
     await member.retry()
+    if (member.canSeal()) this.openJoins.admitted(member.identity.publicKey, member.group)
     const inviter = this.invitations.get(member)
     if (!inviter || !member.canSeal()) return
     this.invitations.delete(member)
@@ -406,6 +496,48 @@ export class GroupGateway {
         .tell(newcomer, { kind: 'join', nick })
         .catch((err) => this.log.debug({ err }, 'welcome not sent'))
     }
+  }
+
+  // ---------- open rooms: the door ----------
+
+  /**
+   * A join request to one of our owners or admins (docs/gateway.md "Open
+   * rooms"): admitted with no one asked, as a mediated invitation is — the
+   * signed put, then the chain and key to the newcomer — or refused with a
+   * reason; a member already in gets its chain again.
+   */
+  private async admit(identity: Identity, from: Uint8Array, group: Uint8Array, nick: string): Promise<void> {
+    const member = this.members.get(this.key(identity.publicKey, group))
+    const verdict = admissionVerdict(member?.state, identity.publicKey, from, this.options.config.maxMembers)
+    if ('refuse' in verdict) return this.refuseJoin(identity, from, group, verdict.refuse)
+    if (!member) return
+    if (verdict.admit === 'member') {
+      const replies = await member.session.syncReplies(from, 0)
+      return member.sendAll(replies.map((body) => ({ to: [from], body })))
+    }
+    if (!this.limits.admit(group)) return this.refuseJoin(identity, from, group, 'rate-limited')
+    const change = await member.session.change([{ op: 'put', address: from, affiliation: 'member', nick }])
+    await member.sendAll(change.sends)
+    this.log.info({ room: this.rooms.roomOf(group) }, 'newcomer admitted to an open room')
+    await mirrorChanges(this.mirror(), this.rooms.roomOf(group), identity.publicKey, [change.change])
+    this.stateMoved(member)
+    await member.retry()
+  }
+
+  /** The refusal goes back at once (ephemeral), within groups.joinRefusalsPerMinute; beyond, nothing. */
+  private async refuseJoin(
+    identity: Identity,
+    to: Uint8Array,
+    group: Uint8Array,
+    reason: JoinRefusal,
+  ): Promise<void> {
+    if (!this.limits.refuse())
+      return this.log.debug({ reason }, 'join request dropped: refusals rate-limited')
+    this.log.debug({ reason }, 'join request refused')
+    const body = encodeGroupControl({ type: 'join-refusal', group, reason })
+    await this.options.messenger
+      .send(identity.publicKey, to, body, { reliable: false })
+      .catch((err: unknown) => this.log.debug({ err }, 'join refusal not sent'))
   }
 
   // ---------- presence for the fan-out ----------

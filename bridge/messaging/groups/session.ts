@@ -295,6 +295,10 @@ export class GroupSession {
         return { type: 'message', message: await this.open(control.message, { via: from }) }
       case 'sync':
         return { type: 'sync', replies: await this.syncReplies(from, control.version) }
+      case 'join-request':
+      case 'join-refusal':
+        // Open-room admission is the gateway's (docs/gateway.md "Open rooms"), not the session's.
+        throw new GroupError('GROUP_MALFORMED', `a ${control.type} is not a body for a group session`)
     }
   }
 
