@@ -1,4 +1,5 @@
 import type { GroupsConfig } from '../../config/sections/groups.js'
+import { CryptoError } from '../../crypto/errors.js'
 import type { Identity } from '../../crypto/identity.js'
 import type { Logger } from '../../log.js'
 import { encodeGroupControl, type JoinRefusal } from '../../wire/group-control.js'
@@ -131,9 +132,11 @@ export class OpenJoins {
     try {
       plaintext = records ? await records.fetch(group) : null
     } catch (cause) {
-      throw new GatewayError('item-not-found', 'no such room: its record on the network is unreadable', {
-        cause,
-      })
+      const why =
+        cause instanceof CryptoError
+          ? 'this address is not a key (no group has it)'
+          : 'its record on the network is unreadable'
+      throw new GatewayError('item-not-found', `no such room: ${why}`, { cause })
     }
     if (!plaintext)
       throw new GatewayError(
