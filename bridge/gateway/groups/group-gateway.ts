@@ -211,19 +211,26 @@ export class GroupGateway {
       if (!group || !identity) return
       await this.addIdentity(identity)
       if (this.members.get(this.key(identity.publicKey, group))?.state) return
-      // Another local member's room that is members-only: the room itself says registration-required.
-      if (known && this.heldState(group)?.config.membersOnly !== false) return
+      if (known && !this.strangerToOpenRoom(group, identity.publicKey)) return
       await this.openJoins.join(identity, group, entry.nick)
     } catch (err) {
       throw refusal(err)
     }
   }
 
-  /** The state of `group` any local identity holds. */
-  private heldState(group: Uint8Array) {
-    for (const member of this.members.values())
-      if (hex(member.group) === hex(group) && member.state) return member.state
-    return undefined
+  /**
+   * Whether, by the state another local identity holds of `group`, `self` is
+   * a stranger to an open room. A member (its chain may still be on its way
+   * from the same bridge) and anyone the room refuses itself (members-only,
+   * banned) are not: the room and propose() deal with them.
+   */
+  private strangerToOpenRoom(group: Uint8Array, self: Uint8Array): boolean {
+    for (const member of this.members.values()) {
+      const state = member.state
+      if (hex(member.group) !== hex(group) || !state) continue
+      return !state.config.membersOnly && !state.members.has(hex(self)) && !state.banned.has(hex(self))
+    }
+    return false
   }
 
   async propose(action: RoomAction): Promise<void> {

@@ -116,7 +116,7 @@ export class OpenJoins {
   /** The next answer, or undefined after `ms`. */
   private outcome(pending: Pending, ms: number): Promise<Outcome | undefined> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => settle(undefined), ms).unref()
+      const timer = setTimeout(() => settle(undefined), ms)
       const settle = (outcome: Outcome | undefined) => {
         clearTimeout(timer)
         pending.answer = undefined
