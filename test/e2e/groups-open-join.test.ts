@@ -21,7 +21,7 @@ import { startRelayTestnet } from './relay-testnet.js'
  * is joined by anyone who knows its address, with no invitation — the
  * stranger's bridge finds the room's record in the DHT, asks an owner's
  * bridge, and is signed in by it. Three in-process bridges on a 10-relay
- * testnet: alice's owns the room; carol's has never heard of it; bob's holds
+ * testnet: alice's owns the room; carol's (carol, erin) has never heard of it; bob's holds
  * bob (banned before he ever came) and dave (who comes once it is members-only).
  */
 const DOMAIN = 'paranoim.localhost'
@@ -144,6 +144,7 @@ describe('open rooms: joined by address, with no invitation, across three bridge
   let bob: Account
   let carol: Account
   let dave: Account
+  let erin: Account
   /** The room as every bridge but alice's names it: the group address. */
   let room: string
 
@@ -152,9 +153,10 @@ describe('open rooms: joined by address, with no invitation, across three bridge
     testnet = net.testnet
     const root = await tempDir('paranoim-open-join-')
     sides = await Promise.all(
-      [['alice'], ['carol'], ['bob', 'dave']].map((names) => startSide(root, names, net.bootstrap)),
+      [['alice'], ['carol', 'erin'], ['bob', 'dave']].map((names) => startSide(root, names, net.bootstrap)),
     )
-    ;[alice, carol, bob, dave] = sides.flatMap((side) => side.accounts) as [
+    ;[alice, carol, erin, bob, dave] = sides.flatMap((side) => side.accounts) as [
+      Account,
       Account,
       Account,
       Account,
@@ -212,6 +214,16 @@ describe('open rooms: joined by address, with no invitation, across three bridge
     // No invitation was shown to carol: she asked to come in.
     assert.ok(
       !carol.client.stanzas.some((s) => s.is('message') && s.getChild('x', MUC_USER)?.getChild('invite')),
+    )
+  })
+
+  it("erin, a second account of carol's bridge (where the room is now), is let in the same way", async () => {
+    assert.equal(await enter(erin, room), 'in')
+    await until('alice sees erin come in', () =>
+      alice.client.stanzas.some(
+        (s) =>
+          s.is('presence') && s.attrs.from === `door@${SERVICE}/${erin.nick}` && s.attrs.type === undefined,
+      ),
     )
   })
 
