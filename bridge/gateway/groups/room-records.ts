@@ -31,10 +31,18 @@ export interface RoomRecordsOptions {
 export class RoomRecords {
   /** Group (hex) → the body published for it. */
   private readonly published = new Map<string, string>()
+  /** Updates run one after the other, so an older state's body never lands after a newer one's. */
+  private queue: Promise<void> = Promise.resolve()
 
   constructor(private readonly options: RoomRecordsOptions) {}
 
-  async update(member: GroupMember): Promise<void> {
+  update(member: GroupMember): Promise<void> {
+    const run = this.queue.then(() => this.apply(member))
+    this.queue = run.catch(() => {})
+    return run
+  }
+
+  private async apply(member: GroupMember): Promise<void> {
     const { port, store, backend, log } = this.options
     if (!port) return
     const group = hex(member.group)
