@@ -186,6 +186,7 @@ export class GroupGateway {
 
   stop(): void {
     clearInterval(this.syncTimer)
+    this.openJoins.stop()
     for (const member of this.members.values()) member.stop()
     this.members.clear()
     this.options.messenger.off('heard', this.onHeard)

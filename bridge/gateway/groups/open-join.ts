@@ -25,8 +25,10 @@ type Outcome = { admitted: true } | { refused: JoinRefusal }
 interface Pending {
   /** Addresses asked so far: only their refusals count. */
   readonly asked: Set<string>
-  /** Settles the attempt under way. */
-  answer?: (outcome: Outcome) => void
+  /** Set when the chain and key are in, even between two attempts. */
+  admitted: boolean
+  /** Settles the attempt under way (undefined: give up on this address). */
+  answer?: (outcome: Outcome | undefined) => void
   done: Promise<void>
 }
 
@@ -51,8 +53,15 @@ export interface OpenJoinsOptions {
  */
 export class OpenJoins {
   private readonly pending = new Map<string, Pending>()
+  private stopped = false
 
   constructor(private readonly options: OpenJoinsOptions) {}
+
+  /** The bridge stops: every join still waiting ends now (service-unavailable). */
+  stop(): void {
+    this.stopped = true
+    for (const pending of this.pending.values()) pending.answer?.(undefined)
+  }
 
   /** Whether `identity` is waiting to be let into `group` (its chain is then no invitation). */
   waiting(identity: Uint8Array, group: Uint8Array): boolean {
@@ -64,7 +73,7 @@ export class OpenJoins {
     const k = key(identity.publicKey, group)
     const known = this.pending.get(k)
     if (known) return known.done
-    const pending: Pending = { asked: new Set(), done: Promise.resolve() }
+    const pending: Pending = { asked: new Set(), admitted: false, done: Promise.resolve() }
     pending.done = this.run(identity, group, nick, pending).finally(() => this.pending.delete(k))
     this.pending.set(k, pending)
     return pending.done
@@ -72,7 +81,10 @@ export class OpenJoins {
 
   /** The chain and key of `group` arrived for `identity`: its join goes on. */
   admitted(identity: Uint8Array, group: Uint8Array): void {
-    this.pending.get(key(identity, group))?.answer?.({ admitted: true })
+    const pending = this.pending.get(key(identity, group))
+    if (!pending) return
+    pending.admitted = true
+    pending.answer?.({ admitted: true })
   }
 
   /** A join refusal from `from`; false when nobody here asked it (dropped). */
@@ -101,8 +113,9 @@ export class OpenJoins {
         pending.answer?.({ refused: 'not-admitting' })
       }
       const answer = await outcome
-      if (!answer) continue
-      if ('admitted' in answer) return
+      if (this.stopped) throw new GatewayError('service-unavailable', 'the bridge is stopping')
+      if (pending.admitted) return
+      if (!answer || 'admitted' in answer) continue
       if (answer.refused === 'not-admitting') continue
       const [condition, text] = REFUSAL_ERRORS[answer.refused]
       throw new GatewayError(condition, text)
