@@ -68,6 +68,10 @@ export class RoomRecords {
       if (this.published.get(group) === hex(body)) return
       this.published.set(group, hex(body))
       await port.publish(seed, body)
+    } catch (err) {
+      // Tried again at the next change (the DHT's own republishing covers a put that found no nodes).
+      this.published.delete(group)
+      throw err
     } finally {
       seed.seed.fill(0)
     }
