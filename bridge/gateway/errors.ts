@@ -7,6 +7,7 @@ import { ParanoimError } from '../errors.js'
  */
 export type GatewayCondition =
   | 'remote-server-not-found'
+  | 'remote-server-timeout'
   | 'item-not-found'
   | 'recipient-unavailable'
   | 'service-unavailable'

@@ -4,7 +4,7 @@
  * initiations would burn the CPU. One bucket for the whole node and one per
  * source address; the per-address table has a fixed size (oldest evicted).
  */
-class TokenBucket {
+export class TokenBucket {
   #tokens: number
   #last: number
 

@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js'
-import { encodeAddress, type Identity, parseAddress } from '../crypto/index.js'
+import { encodeAddress, type Identity, identityFromSeed, parseAddress } from '../crypto/index.js'
 import { GatewayError } from '../gateway/errors.js'
 import { Gateway } from '../gateway/gateway.js'
 import { GroupGateway } from '../gateway/groups/group-gateway.js'
@@ -87,7 +87,10 @@ export function createBridge(config: Config, { log, store, xmppModules = [] }: B
   }
   // Rooms are groups on the network: the MUC service proposes every local room action to the group gateway.
   const muc = createMucModule({
-    port: { propose: (action) => groups.propose(action).catch((error: unknown) => refuse(error)) },
+    port: {
+      propose: (action) => groups.propose(action).catch((error: unknown) => refuse(error)),
+      locate: (entry) => groups.locate(entry).catch((error: unknown) => refuse(error)),
+    },
   })
   const xmpp = createXmppServer({
     config,
@@ -176,6 +179,13 @@ export function createBridge(config: Config, { log, store, xmppModules = [] }: B
           mailbox: {
             deposit: (to, item) => networkOn().mailbox.deposit(to, item),
             fetch: (identity) => networkOn().mailbox.fetch(identity),
+          },
+          // Open rooms' records: blinded under the group key, as identities' rendezvous records are.
+          records: {
+            publish: (group, plaintext) =>
+              networkOn().node.service.blinded.own(identityFromSeed(group.seed), plaintext),
+            withdraw: (group) => network?.node.service.blinded.disown(group),
+            fetch: (group) => networkOn().node.service.blinded.fetch(group),
           },
         }
       : {}),

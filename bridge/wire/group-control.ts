@@ -1,4 +1,4 @@
-import { GroupWireError, KEY_BYTES, Reader, Writer } from './group-bytes.js'
+import { GroupWireError, KEY_BYTES, Reader, textBytes, Writer } from './group-bytes.js'
 import { decodeGroupMessage, decodeKeyPackage, encodeKeyPackage, type KeyPackage } from './group-message.js'
 import { decodeUpdate, GROUP_LIMITS, MIN_UPDATE_BYTES } from './group-update.js'
 import { decodeStanzaPayload, PayloadError } from './stanza-payload.js'
@@ -13,13 +13,37 @@ import { decodeStanzaPayload, PayloadError } from './stanza-payload.js'
  *   2 key        key package (137)
  *   3 message    group message (a high-mode copy, or a normal one sent directly)
  *   4 sync       group key (32) ‖ version held (4): "send me the updates after it"
+ *   5 join-request  group key (32) ‖ nick (1..64 bytes, to the end): "admit me to this open room"
+ *   6 join-refusal  group key (32) ‖ reason (1): why an owner/admin did not admit
  *   7 private    group key (32) ‖ stanza payload (kind message): a MUC private
  *                message (XEP-0045 §7.5) from one occupant to another
  *
  * Types 16..31 are left to the fan-out (bridge/wire/group-fanout.ts).
  */
 export const GROUP_BODY_MAGIC = 0x67
-const TYPE = { updates: 1, key: 2, message: 3, sync: 4, private: 7 } as const
+const TYPE = {
+  updates: 1,
+  key: 2,
+  message: 3,
+  sync: 4,
+  'join-request': 5,
+  'join-refusal': 6,
+  private: 7,
+} as const
+
+/** Why a join request was refused (docs/protocol.md "Open rooms"). */
+export const JOIN_REFUSALS = {
+  'members-only': 1,
+  banned: 2,
+  full: 3,
+  'rate-limited': 4,
+  /** This identity cannot admit (not an owner or admin, or it holds no such group): ask another. */
+  'not-admitting': 5,
+} as const
+export type JoinRefusal = keyof typeof JOIN_REFUSALS
+const REFUSAL_OF = new Map<number, JoinRefusal>(
+  Object.entries(JOIN_REFUSALS).map(([name, code]) => [code, name as JoinRefusal]),
+)
 
 export type GroupControl =
   | { type: 'updates'; updates: Uint8Array[] }
@@ -28,6 +52,8 @@ export type GroupControl =
   | { type: 'sync'; group: Uint8Array; version: number }
   /** `payload`: the gateway's stanza payload bytes (wire/stanza-payload.ts), checked to be a message. */
   | { type: 'private'; group: Uint8Array; payload: Uint8Array }
+  | { type: 'join-request'; group: Uint8Array; nick: string }
+  | { type: 'join-refusal'; group: Uint8Array; reason: JoinRefusal }
 
 /** Whether a messenger body is a group body (and not a stanza payload). */
 export const isGroupControl = (body: Uint8Array): boolean => body.length >= 2 && body[0] === GROUP_BODY_MAGIC
@@ -52,6 +78,15 @@ export function encodeGroupControl(c: GroupControl): Uint8Array {
       break
     case 'private':
       w.fixed(c.group, KEY_BYTES, 'group key').bytes(privatePayload(c.payload))
+      break
+    case 'join-request': {
+      const nick = textBytes(c.nick, GROUP_LIMITS.nick, 'nick')
+      if (nick.length === 0) throw new GroupWireError('GROUP_FIELD', 'a join request names a nick')
+      w.fixed(c.group, KEY_BYTES, 'group key').bytes(nick)
+      break
+    }
+    case 'join-refusal':
+      w.fixed(c.group, KEY_BYTES, 'group key').u8(JOIN_REFUSALS[c.reason] ?? 0, 'reason')
       break
     default:
       throw new GroupWireError('GROUP_TYPE', 'unknown group body type')
@@ -94,6 +129,19 @@ export function decodeGroupControl(bytes: Uint8Array): GroupControl {
     }
     case TYPE.private:
       return { type: 'private', group: r.take(KEY_BYTES, 'group key'), payload: privatePayload(r.rest()) }
+    case TYPE['join-request']: {
+      const group = r.take(KEY_BYTES, 'group key')
+      if (r.remaining === 0) throw new GroupWireError('GROUP_LENGTH', 'a join request without a nick')
+      return { type: 'join-request', group, nick: r.text(r.remaining, GROUP_LIMITS.nick, 'nick') }
+    }
+    case TYPE['join-refusal']: {
+      const group = r.take(KEY_BYTES, 'group key')
+      const code = r.u8('reason')
+      r.end()
+      const reason = REFUSAL_OF.get(code)
+      if (!reason) throw new GroupWireError('GROUP_TYPE', `unknown join refusal reason ${code}`)
+      return { type: 'join-refusal', group, reason }
+    }
     default:
       throw new GroupWireError('GROUP_TYPE', `unknown group body type ${type}`)
   }
@@ -110,6 +158,8 @@ export function controlGroup(c: GroupControl): Uint8Array {
       return c.message.slice(2, 2 + KEY_BYTES)
     case 'sync':
     case 'private':
+    case 'join-request':
+    case 'join-refusal':
       return c.group
   }
 }

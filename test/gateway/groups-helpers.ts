@@ -7,6 +7,7 @@ import { type Identity, identityFromSeed } from '../../bridge/crypto/identity.js
 import type { GatewayMessenger } from '../../bridge/gateway/gateway.js'
 import { GroupGateway } from '../../bridge/gateway/groups/group-gateway.js'
 import type { GroupMailboxPort } from '../../bridge/gateway/groups/mailbox-port.js'
+import type { GroupRecordPort } from '../../bridge/gateway/groups/record-port.js'
 import type { RoomAction, RoomRemote } from '../../bridge/gateway/groups/room-port.js'
 import { silentLogger } from '../../bridge/log.js'
 import { openMemoryStore, type Store } from '../../bridge/store/index.js'
@@ -130,6 +131,7 @@ export class FakeNetwork {
     account: string,
     groups: Partial<GroupsConfig> = {},
     mailbox?: GroupMailboxPort,
+    records?: GroupRecordPort,
   ): Promise<FakeBridge> {
     const identity = identityFromSeed(randomBytes(32))
     const store = await openMemoryStore()
@@ -151,6 +153,7 @@ export class FakeNetwork {
       store,
       log: silentLogger,
       ...(mailbox ? { mailbox } : {}),
+      ...(records ? { records } : {}),
     })
     await gateway.addIdentity(identity)
     const address = encodeAddress(identity.publicKey)

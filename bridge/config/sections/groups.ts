@@ -56,6 +56,28 @@ export const groupsSection = z
       .min(0)
       .max(MINUTE)
       .default(10 * SECOND),
+    // Open rooms (docs/groups.md "Open rooms"): joins by address, without an invitation
+
+    /** An open room's rendezvous record names at most this many owners and admins to ask to be let in. */
+    recordAdmitters: z.number().int().min(1).max(16).default(4),
+    /** A local client's join of an open room this bridge does not hold waits this long for an answer. */
+    joinWaitMs: z
+      .number()
+      .int()
+      .min(SECOND)
+      .max(5 * MINUTE)
+      .default(30 * SECOND),
+    /** Each admission address of the record has this long to answer before the next one is asked. */
+    joinAttemptMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(5 * MINUTE)
+      .default(10 * SECOND),
+    /** An owner's or admin's bridge admits at most this many newcomers per group and minute; more are refused (rate-limited). */
+    joinsPerMinute: z.number().int().min(1).max(10_000).default(10),
+    /** Join refusals sent per minute in all; beyond, join requests are dropped unanswered (a flood gets no echo). */
+    joinRefusalsPerMinute: z.number().int().min(1).max(10_000).default(60),
     // Fan-out (messaging/groups/fanout*.ts)
 
     /** With at most this many other members online, the sender sends to each itself (no relaying). */

@@ -16,6 +16,7 @@ import {
   decodeGroupControl,
   encodeGroupControl,
   type GroupControl,
+  type JoinRefusal,
 } from '../../wire/group-control.js'
 import { decodeGroupHop, isGroupHop } from '../../wire/group-hop.js'
 import type { OccupantPresence, OccupantRole } from '../../wire/group-message.js'
@@ -24,15 +25,19 @@ import { realClock } from '../clock.js'
 import { GatewayError } from '../errors.js'
 import type { GatewayMessenger } from '../gateway.js'
 import { Throttle } from '../presence-throttle.js'
+import { AdmissionLimits, admissionVerdict } from './admission.js'
 import type { GroupMailboxPort } from './mailbox-port.js'
 import { GroupMember } from './member.js'
 import { occupantPresence, PLAIN_PRESENCE, presenceChildren, samePresence } from './occupant-presence.js'
 import { RoomOccupants } from './occupants.js'
+import { OpenJoins } from './open-join.js'
+import type { GroupRecordPort } from './record-port.js'
 import { proposeChange } from './room-actions.js'
 import { type MirrorContext, mirrorChanges, restoreRoom, showInvitation, showMessage } from './room-mirror.js'
 import { RoomNames } from './room-names.js'
 import { roomMessage, roomPayloadBytes } from './room-payload.js'
 import type { RoomAction, RoomRemote } from './room-port.js'
+import { RoomRecords } from './room-records.js'
 import { roleChangeRefusal, roleIn } from './room-roles.js'
 import { STALE_STATUS, StaleOccupants } from './stale-occupants.js'
 
@@ -62,6 +67,8 @@ export interface GroupGatewayOptions {
   log: Logger
   /** The group mailbox (the network's mailbox client); none without a network: offline members of large groups miss messages. */
   mailbox?: GroupMailboxPort
+  /** Open rooms' rendezvous records (the DHT); none without a network: rooms are joined by invitation only. */
+  records?: GroupRecordPort
   backend?: CryptoBackend
   now?: () => number
 }
@@ -96,11 +103,34 @@ export class GroupGateway {
   private readonly stale: StaleOccupants
   /** Local occupants' show/status changes, at most one per groups.occupantPresenceIntervalMs each. */
   private readonly presenceChanges: Throttle<{ member: GroupMember; presence: OccupantPresence }>
+  /** Local clients waiting to be let into open rooms this bridge holds nothing of. */
+  private readonly openJoins: OpenJoins
+  /** The door of the open rooms this bridge's owners and admins admit to. */
+  private readonly limits: AdmissionLimits
+  /** Join requests are answered one at a time (two for one newcomer must not both add it). */
+  private admissions: Promise<void> = Promise.resolve()
+  private readonly records: RoomRecords
 
   constructor(private readonly options: GroupGatewayOptions) {
     this.log = options.log.child({ c: 'groups' })
     this.backend = options.backend ?? defaultBackend
     this.now = options.now ?? Date.now
+    const { config } = options
+    this.openJoins = new OpenJoins({
+      config,
+      records: options.records,
+      send: (from, to, body) => options.messenger.send(from, to, body, { reliable: false }),
+      log: this.log,
+      now: this.now,
+    })
+    this.limits = new AdmissionLimits(config, this.now)
+    this.records = new RoomRecords({
+      port: options.records,
+      store: options.store,
+      backend: this.backend,
+      admitters: config.recordAdmitters,
+      log: this.log,
+    })
     this.rooms = new RoomNames(options.store)
     this.ready = this.rooms.load()
     this.stale = new StaleOccupants(options.config.staleOccupantMs, (group, address) => {
@@ -138,7 +168,14 @@ export class GroupGateway {
   private async loadIdentity(identity: Identity): Promise<void> {
     await this.ready
     for (const group of await GroupSession.groupsOf(this.options.store, identity.publicKey))
-      await this.member(identity, group)
+      this.stateMoved(await this.member(identity, group))
+  }
+
+  /** After any change of a state held here: the open room's record follows it (published, renewed or withdrawn). */
+  private stateMoved(member: GroupMember): void {
+    this.records
+      .update(member)
+      .catch((err: unknown) => this.log.warn({ err }, 'open room record not published'))
   }
 
   /**
@@ -174,6 +211,7 @@ export class GroupGateway {
     clearInterval(this.syncTimer)
     this.stale.stop()
     this.presenceChanges.stop()
+    this.openJoins.stop()
     for (const member of this.members.values()) member.stop()
     this.members.clear()
     this.options.messenger.off('heard', this.onHeard)
@@ -181,6 +219,45 @@ export class GroupGateway {
   }
 
   // ---------- the MUC module's port: local actions → the network ----------
+
+  /**
+   * Before a local client enters a room (outside the room's queue, which the
+   * answer needs): when the room is a group this identity holds nothing of —
+   * an address-like room unknown here, or a network room of another local
+   * member that is open — asks the room's owners and admins to be let in and
+   * resolves once the chain and key are in and the room shows them. Resolves
+   * at once for every other room; throws the client's error.
+   */
+  async locate(entry: { room: string; account: string; nick: string }): Promise<void> {
+    await this.ready
+    try {
+      const known = this.rooms.groupOf(entry.room)
+      const group = known ?? addressOf(entry.room)
+      const identity = this.options.identities.identityOf(entry.account)
+      if (!group || !identity) return
+      await this.addIdentity(identity)
+      if (this.members.get(this.key(identity.publicKey, group))?.state) return
+      if (known && !this.strangerToOpenRoom(group, identity.publicKey)) return
+      await this.openJoins.join(identity, group, entry.nick)
+    } catch (err) {
+      throw refusal(err)
+    }
+  }
+
+  /**
+   * Whether, by the state another local identity holds of `group`, `self` is
+   * a stranger to an open room. A member (its chain may still be on its way
+   * from the same bridge) and anyone the room refuses itself (members-only,
+   * banned) are not: the room and propose() deal with them.
+   */
+  private strangerToOpenRoom(group: Uint8Array, self: Uint8Array): boolean {
+    for (const member of this.members.values()) {
+      const state = member.state
+      if (hex(member.group) !== hex(group) || !state) continue
+      return !state.config.membersOnly && !state.members.has(hex(self)) && !state.banned.has(hex(self))
+    }
+    return false
+  }
 
   async propose(action: RoomAction): Promise<void> {
     await this.ready
@@ -339,6 +416,7 @@ export class GroupGateway {
 
   /** A destroyed group ends on this bridge: no keys, seed, fan-out, sync or room name; its terminal state stays. */
   private async ended(member: GroupMember, room: string): Promise<void> {
+    this.stateMoved(member)
     member.stop()
     this.invitations.delete(member)
     this.occupants.clear(member.group)
@@ -375,6 +453,7 @@ export class GroupGateway {
     })
     await saveGroupSeed(this.options.store, this.backend, identity, key)
     key.seed.fill(0)
+    this.stateMoved(member)
     await this.rooms.remember(action.room, key.publicKey)
     this.occupants.enter(key.publicKey, identity.publicKey, action.nick)
     // The room outlives its last local occupant: the group does (queued behind the room's creation).
@@ -421,6 +500,7 @@ export class GroupGateway {
   private async afterLocalChange(member: GroupMember, room: string, change: StateChange): Promise<void> {
     this.forgetRoles(change)
     for (const address of change.removed) this.occupants.leave(change.state.group, address)
+    this.stateMoved(member)
     await member.retry()
     if (change.removed.length === 0) return
     // Queued behind the action the room is applying now (never awaited here: the room waits for us).
@@ -456,6 +536,16 @@ export class GroupGateway {
 
   private async control(identity: Identity, from: Uint8Array, control: GroupControl): Promise<void> {
     const group = controlGroup(control)
+    if (control.type === 'join-request') {
+      const admission = this.admissions.then(() => this.admit(identity, from, group, control.nick))
+      this.admissions = admission.catch(() => {})
+      return admission
+    }
+    if (control.type === 'join-refusal') {
+      if (!this.openJoins.refused(identity.publicKey, group, from, control.reason))
+        this.log.debug({ reason: control.reason }, 'join refusal nobody asked for: dropped')
+      return
+    }
     const known = this.members.get(this.key(identity.publicKey, group))
     // A group is taken up only from its chain (an invitation); anything else about an unknown group is dropped.
     if (!known && control.type !== 'updates') return
@@ -517,10 +607,13 @@ export class GroupGateway {
       await mirrorChanges(this.mirror(), room, self, this.toMirror(changes))
     }
     const added = changes.find((c) => c.added.some((m) => hex(m.address) === hex(self)))
-    // An invitation by an identity of this bridge was passed on by the room itself.
-    if (added && this.options.identities.accountOf(added.signer) === undefined)
+    // An invitation by an identity of this bridge was passed on by the room itself; an admission to an
+    // open room the client is entering is no invitation.
+    const joining = this.openJoins.waiting(self, group)
+    if (added && !joining && this.options.identities.accountOf(added.signer) === undefined)
       this.invitations.set(member, added.signer)
     member.presence.retain([...state.members.values()].map((m) => m.address))
+    this.stateMoved(member)
     await this.keyArrived(member)
   }
 
@@ -560,6 +653,7 @@ export class GroupGateway {
   /** Messages waiting for a key or state go again; an invitation waiting for the key is shown. */
   private async keyArrived(member: GroupMember): Promise<void> {
     await member.retry()
+    if (member.canSeal()) this.openJoins.admitted(member.identity.publicKey, member.group)
     const inviter = this.invitations.get(member)
     if (!inviter || !member.canSeal()) return
     this.invitations.delete(member)
@@ -654,6 +748,48 @@ export class GroupGateway {
       .muc()
       .message(this.rooms.roomOf(group), message)
       .catch((err) => this.log.debug({ err }, 'private message not shown'))
+  }
+
+  // ---------- open rooms: the door ----------
+
+  /**
+   * A join request to one of our owners or admins (docs/gateway.md "Open
+   * rooms"): admitted with no one asked, as a mediated invitation is — the
+   * signed put, then the chain and key to the newcomer — or refused with a
+   * reason; a member already in gets its chain again.
+   */
+  private async admit(identity: Identity, from: Uint8Array, group: Uint8Array, nick: string): Promise<void> {
+    const member = this.members.get(this.key(identity.publicKey, group))
+    const verdict = admissionVerdict(member?.state, identity.publicKey, from, this.options.config.maxMembers)
+    if ('refuse' in verdict) return this.refuseJoin(identity, from, group, verdict.refuse)
+    if (!member) return
+    if (verdict.admit === 'member') {
+      const replies = await member.session.syncReplies(from, 0)
+      return member.sendAll(replies.map((body) => ({ to: [from], body })))
+    }
+    if (!this.limits.admit(group)) return this.refuseJoin(identity, from, group, 'rate-limited')
+    const change = await member.session.change([{ op: 'put', address: from, affiliation: 'member', nick }])
+    await member.sendAll(change.sends)
+    this.log.info({ room: this.rooms.roomOf(group) }, 'newcomer admitted to an open room')
+    await mirrorChanges(this.mirror(), this.rooms.roomOf(group), identity.publicKey, [change.change])
+    this.stateMoved(member)
+    await member.retry()
+  }
+
+  /** The refusal goes back at once (ephemeral), within groups.joinRefusalsPerMinute; beyond, nothing. */
+  private async refuseJoin(
+    identity: Identity,
+    to: Uint8Array,
+    group: Uint8Array,
+    reason: JoinRefusal,
+  ): Promise<void> {
+    if (!this.limits.refuse())
+      return this.log.debug({ reason }, 'join request dropped: refusals rate-limited')
+    this.log.debug({ reason }, 'join request refused')
+    const body = encodeGroupControl({ type: 'join-refusal', group, reason })
+    await this.options.messenger
+      .send(identity.publicKey, to, body, { reliable: false })
+      .catch((err: unknown) => this.log.debug({ err }, 'join refusal not sent'))
   }
 
   // ---------- presence for the fan-out, and occupants whose bridge went quiet ----------

@@ -321,6 +321,10 @@ export class GroupSession {
         if (!this.heldState?.members.has(hex(from)))
           throw new GroupError('NOT_MEMBER', 'a private message from someone not a member')
         return { type: 'private', payload: control.payload }
+      case 'join-request':
+      case 'join-refusal':
+        // Open-room admission is the gateway's (docs/gateway.md "Open rooms"), not the session's.
+        throw new GroupError('GROUP_MALFORMED', `a ${control.type} is not a body for a group session`)
     }
   }
 

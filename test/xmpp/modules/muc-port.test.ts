@@ -16,12 +16,20 @@ import { canonical, iq, nothing, xml } from './stanzas.js'
 const actions: MucAction[] = []
 /** What the fake network refuses, as the gateway would on a membership check. */
 let refuse: (action: MucAction) => XMPPError | undefined = () => undefined
+/** Entries the port was asked to locate first (an open network room joined by address). */
+const located: { room: string; account: string; nick: string }[] = []
 const muc = createMucModule({
   port: {
     async propose(action) {
       const error = refuse(action)
       if (error) throw error
       actions.push(action)
+    },
+    async locate(entry) {
+      located.push(entry)
+      if (entry.room === 'closed') throw new XMPPError('registration-required', 'members-only')
+      // The network brings the room (as the gateway's mirror does, through remote) before the entry goes on.
+      if (entry.room === 'found') await muc.remote.configure('found', { name: 'Found' })
     },
   },
 })
@@ -334,4 +342,27 @@ test('a XEP-0249 direct invitation to one of our rooms is proposed as an invitat
   await alice.next((el) => el.attrs.id === 'd3')
   assert.deepEqual(actions, [])
   refuse = () => undefined
+})
+
+test('before an entry the port may bring the room (an open network room): the entry is then a join, or its refusal', async () => {
+  actions.length = 0
+  located.length = 0
+  const self = await join(bob, `found@${CONF}/Bob`)
+  assert.ok(self.some((el) => statusCodes(el).includes(110)))
+  assert.deepEqual(located, [{ room: 'found', account: 'bob', nick: 'Bob' }])
+  assert.deepEqual(
+    actions.map((a) => a.type),
+    ['join'],
+    'a join of the room the network brought, not a creation',
+  )
+  await bob.xmpp.send(
+    xml`<presence to='closed@${CONF}/Bob'><x xmlns='http://jabber.org/protocol/muc'/></presence>`,
+  )
+  const refused = await nextFrom(bob, `closed@${CONF}/Bob`)
+  assert.equal(refused.attrs.type, 'error')
+  assert.equal(condition(refused), 'registration-required')
+  // An occupant's presence update is no entry: not located again.
+  await bob.xmpp.send(xml`<presence to='found@${CONF}/Bob'><show>away</show></presence>`)
+  await proposed('presence')
+  assert.equal(located.length, 2)
 })

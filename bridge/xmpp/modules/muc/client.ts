@@ -36,6 +36,11 @@ export class ClientStanzas {
     if (type === 'unavailable' || type === 'error') return this.leave(from, to.local, stanza)
     if (type !== undefined) return // subscriptions and probes do not apply to rooms
     if (to.resource === '') throw new XMPPError('jid-malformed', 'join a room as room@service/nick')
+    if (!this.muc.rooms.get(to.local)?.occupantOfSession(from.toString())) {
+      // An entry: the network may have to bring the room first, which needs the room's queue free.
+      this.muc.checkNick(to.resource)
+      await this.muc.locate({ room: to.local, account: from.local, nick: to.resource })
+    }
     await this.muc.serial(to.local, async () => {
       const room = this.muc.rooms.get(to.local)
       const occupant = room?.occupantOfSession(from.toString())

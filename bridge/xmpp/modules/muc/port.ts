@@ -28,6 +28,14 @@ import type { Affiliation, Role, RoomConfig } from './room.js'
  */
 export interface MucNetworkPort {
   propose(action: MucAction): Promise<void>
+  /**
+   * Called before a local client enters a room, outside the room's queue:
+   * the port may bring a room this service does not have yet (an open network
+   * room joined by its address) through MucRemote, and resolves once it is
+   * there — or throws the XMPPError the client gets (item-not-found,
+   * registration-required, forbidden, …). For any other room it resolves at once.
+   */
+  locate?(entry: { room: string; account: string; nick: string }): Promise<void>
 }
 
 interface ActionBase {

@@ -103,6 +103,11 @@ export class MucService implements MucRemote {
     if (this.port) await this.port.propose(action)
   }
 
+  /** Lets the port bring a network room a local client is about to enter (MucNetworkPort.locate). */
+  async locate(entry: { room: string; account: string; nick: string }): Promise<void> {
+    if (this.port?.locate) await this.port.locate(entry)
+  }
+
   room(name: string): Room {
     const room = this.rooms.get(name)
     if (!room) throw new XMPPError('item-not-found', `no room ${name}@${this.domain}`)
