@@ -166,6 +166,8 @@ export function createBridge(config: Config, { log, store, xmppModules = [] }: B
           (summary) => parseAddress(summary.address),
           () => undefined,
         ),
+      // Before the gateway runs nobody counts as a contact: an invitation then waits as a stranger's would.
+      isContact: (account, address) => gateway?.isContact(account, address) ?? Promise.resolve(false),
     },
     muc: () => muc.remote,
     store,

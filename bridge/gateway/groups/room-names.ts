@@ -43,6 +43,15 @@ export class RoomNames {
     this.set(room, group)
   }
 
+  /** `room` is no network room any more (a dropped invitation). */
+  async forget(room: string): Promise<void> {
+    const group = this.byRoom.get(room)
+    if (!group) return
+    await this.table.del(room)
+    this.byRoom.delete(room)
+    this.byGroup.delete(hex(group))
+  }
+
   private set(room: string, group: Uint8Array): void {
     this.byRoom.set(room, group)
     this.byGroup.set(hex(group), room)

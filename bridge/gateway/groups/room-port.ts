@@ -41,6 +41,7 @@ export type RoomAction = ActionBase &
     | { type: 'affiliation'; target: string; affiliation: RoomAffiliation; reason?: string }
     | { type: 'role'; target: string; role: RoomRole; reason?: string }
     | { type: 'invite'; invitee: string; reason?: string }
+    | { type: 'decline'; to: string; reason?: string }
     | { type: 'destroy'; reason?: string; alternate?: string }
   )
 
@@ -61,4 +62,5 @@ export interface RoomRemote {
   ): Promise<void>
   role(room: string, change: { actor: string; nick: string; role: RoomRole; reason?: string }): Promise<void>
   invite(room: string, invitation: { account: string; from: string; reason?: string }): Promise<void>
+  destroy(room: string, details?: { reason?: string; alternate?: string }): Promise<void>
 }

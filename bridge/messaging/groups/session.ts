@@ -406,6 +406,27 @@ export class GroupSession {
     })
   }
 
+  /**
+   * Deletes everything this identity holds of the group — state, chain,
+   * keys, dedupe entries — as if it had never been invited (a declined or
+   * expired invitation). The session is unusable afterwards.
+   */
+  forget(): Promise<void> {
+    return this.serial(async () => {
+      await this.keys.dropAll()
+      const ops: BatchOp[] = [this.tables.sessions.delOp(this.key())]
+      for (const table of [
+        this.tables.updates,
+        this.tables.pendingKeys,
+        this.tables.seen,
+        this.tables.seenByTime,
+      ])
+        for await (const key of table.keys({ prefix: this.prefix })) ops.push(table.delOp(key))
+      await this.options.store.batch(ops)
+      this.heldState = undefined
+    })
+  }
+
   /** Deletes epoch keys beyond the kept window (forward secrecy) and dedupe entries older than the window. */
   expire(): Promise<void> {
     return this.serial(async () => {
@@ -432,6 +453,27 @@ export class GroupSession {
     return { maxMembers: this.options.config.maxMembers, backend: this.backend }
   }
 
+  /**
+   * High mode seals every message once per member and sends each copy
+   * directly: a local change may not switch a group above
+   * groups.highModeMaxMembers to it, nor grow a high-mode group past it.
+   * Changes that leave a larger high-mode group no larger (a kick, a
+   * rename) stay allowed; states from others are not checked (their
+   * bridges may be configured otherwise).
+   */
+  private checkHighModeSize(before: GroupState | undefined, after: GroupState): void {
+    const cap = this.options.config.highModeMaxMembers
+    if (after.config.mode !== 'high' || after.members.size <= cap) return
+    const wasHigh = before?.config.mode === 'high'
+    if (wasHigh && after.members.size <= before.members.size) return
+    throw new GroupError(
+      'HIGH_MODE_TOO_LARGE',
+      wasHigh
+        ? `a high-mode group may have at most ${cap} members (groups.highModeMaxMembers): each message is sealed and sent once per member`
+        : `a group of ${after.members.size} members cannot switch to high mode: at most ${cap} (groups.highModeMaxMembers), each message is sealed and sent once per member`,
+    )
+  }
+
   private requireState(): GroupState {
     if (!this.heldState) throw new GroupError('NOT_MEMBER', 'no state of this group is held')
     return this.heldState
@@ -440,6 +482,7 @@ export class GroupSession {
   private async commitLocal(change: StateChange): Promise<LocalChange> {
     const before = this.heldState
     const state = change.state
+    this.checkHighModeSize(before, state)
     const self = this.options.local.publicKey
     // A new epoch's key is drawn now and stored in the same batch as the state, so no crash
     // leaves this bridge in an epoch without its key. High mode uses no shared key.
