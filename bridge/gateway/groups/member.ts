@@ -277,7 +277,7 @@ export class GroupMember {
   private async fetchAll(): Promise<number> {
     const { mailbox, session, log } = this.options
     let opened = 0
-    for (const epoch of session.epochs()) {
+    for (const epoch of session.mailboxEpochs()) {
       const identity = session.mailboxIdentity(epoch)
       if (!identity || !mailbox) continue
       for (const { item } of await mailbox.fetch(identity)) {

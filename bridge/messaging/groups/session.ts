@@ -173,14 +173,22 @@ export class GroupSession {
     return this.heldState
   }
 
-  /** Epochs whose keys are held, oldest first. */
+  /** Epochs whose keys are held live (they open any message), oldest first. */
   epochs(): number[] {
     return this.keys.epochs()
   }
 
+  /**
+   * Epochs whose group mailbox items can be opened, oldest first: the live
+   * ones and older ones kept for the mailbox (groups.mailboxKeyRetainMs).
+   */
+  mailboxEpochs(): number[] {
+    return this.keys.mailboxEpochs()
+  }
+
   /** The identity of the group mailbox of an epoch (the current one by default), when its key is held. */
   mailboxIdentity(epoch = this.heldState?.epoch ?? 0): Identity | undefined {
-    const keys = this.keys.get(epoch)
+    const keys = this.keys.forMailbox(epoch)
     return keys && groupMailboxIdentity(this.backend, this.options.group, epoch, keys.mailboxSeed)
   }
 
@@ -200,7 +208,7 @@ export class GroupSession {
 
   /** A group message fetched from the group mailbox of `epoch`, opened as open() does. */
   openMailboxItem(epoch: number, item: Uint8Array, options: OpenOptions = {}): Promise<OpenedGroupMessage> {
-    const keys = this.keys.get(epoch)
+    const keys = this.keys.forMailbox(epoch)
     if (!keys) return Promise.reject(new GroupError('STALE_EPOCH', `no key of epoch ${epoch} is held`))
     let message: Uint8Array
     try {
@@ -208,7 +216,7 @@ export class GroupSession {
     } catch (err) {
       return Promise.reject(err)
     }
-    return this.open(message, options)
+    return this.openMessage(message, options, true)
   }
 
   /** Makes the group's first state (signed by `groupKey`), epoch 1 and its keys. */
@@ -381,13 +389,22 @@ export class GroupSession {
    * with `write`'s records, before this resolves. Throws GroupError.
    */
   open(bytes: Uint8Array, options: OpenOptions = {}): Promise<OpenedGroupMessage> {
+    return this.openMessage(bytes, options, false)
+  }
+
+  /** `mailbox`: a group mailbox item's message, which an epoch key kept for the mailbox opens too. */
+  private openMessage(
+    bytes: Uint8Array,
+    options: OpenOptions,
+    mailbox: boolean,
+  ): Promise<OpenedGroupMessage> {
     return this.serial(async () => {
       const message = malformedIfWire(() => decodeGroupMessage(bytes))
       const state = this.checkSender(message)
       this.checkTime(message.timestamp)
       if (await this.tables.seen.has(this.seenKey(message.sender, message.id)))
         throw new GroupError('DUPLICATE', 'this message was opened before')
-      const plaintext = this.plaintextOf(message, state, options.via)
+      const plaintext = this.plaintextOf(message, state, options.via, mailbox)
       const opened: OpenedGroupMessage = {
         group: message.group,
         sender: message.sender,
@@ -591,9 +608,11 @@ export class GroupSession {
         'NOT_MEMBER',
         'key packages come from the signer of their state or an owner or admin',
       )
-    if (pkg.epoch < state.epoch - this.options.config.keptEpochs)
+    // Older than the kept window: taken only to open group mailbox items, when those keys are kept longer.
+    const { keptEpochs, epochKeyRetainMs, mailboxKeyRetainMs } = this.options.config
+    if (pkg.epoch < state.epoch - keptEpochs && mailboxKeyRetainMs <= epochKeyRetainMs)
       throw new GroupError('STALE_EPOCH', `epoch ${pkg.epoch} is older than the kept window`)
-    const held = this.keys.get(pkg.epoch)
+    const held = this.keys.forMailbox(pkg.epoch)
     if (held) {
       if (equal(held.epochKey, pkg.epochKey) && equal(held.mailboxSeed, pkg.mailboxSeed)) return 'duplicate'
       throw new GroupError('KEY_CONFLICT', `another key for epoch ${pkg.epoch} is held`)
@@ -656,7 +675,12 @@ export class GroupSession {
     return Math.max(this.record.seenFloor, this.now() - this.options.config.dedupeWindowMs)
   }
 
-  private plaintextOf(message: GroupMessage, state: GroupState, via: Uint8Array | undefined): Uint8Array {
+  private plaintextOf(
+    message: GroupMessage,
+    state: GroupState,
+    via: Uint8Array | undefined,
+    mailbox: boolean,
+  ): Uint8Array {
     if (message.mode === 'high') {
       if (!via || !equal(via, message.sender))
         throw new GroupError(
@@ -672,7 +696,7 @@ export class GroupSession {
       )
     if (message.epoch > state.epoch)
       throw new GroupError('FUTURE_EPOCH', `epoch ${message.epoch} is ahead of the state held`)
-    const key = this.keys.messageKey(message.epoch)
+    const key = this.keys.messageKey(message.epoch, { mailbox })
     if (!key) {
       if (message.epoch === state.epoch)
         throw new GroupError('FUTURE_EPOCH', `the key of epoch ${message.epoch} has not arrived yet`)
