@@ -130,7 +130,7 @@ export class GroupGateway {
   async catchUp(identity: Identity): Promise<number> {
     await this.addIdentity(identity).catch(() => undefined)
     let opened = 0
-    for (const member of [...this.membersOf(identity.publicKey)]) opened += await this.sync(member)
+    for (const member of [...this.membersOf(identity.publicKey)]) opened += await this.sync(member, true)
     return opened
   }
 
@@ -139,10 +139,11 @@ export class GroupGateway {
     for (const member of [...this.members.values()]) await this.sync(member)
   }
 
-  private sync(member: GroupMember): Promise<number> {
+  /** `full`: everything the group mailboxes hold (on return), not only what came since the last sync. */
+  private sync(member: GroupMember, full = false): Promise<number> {
     // A held invitation costs no mailbox fetches until it is taken up.
     if (this.isPending(member)) return Promise.resolve(0)
-    return member.catchUp().catch((err: unknown) => {
+    return member.catchUp({ full }).catch((err: unknown) => {
       this.log.debug({ err }, 'group mailbox not fetched')
       return 0
     })
