@@ -181,10 +181,11 @@ export class GroupGateway {
       const group = this.rooms.groupOf(action.room)
       if (!group) return
       const member = await this.member(this.identityOf(action.account), group)
+      // A decline never fails: at most it drops a held invitation.
+      if (action.type === 'decline') return await this.decline(member)
       // An account invited by another of this bridge hears of it first: its chain is still on its way.
       if (!member.state) await member.ready()
       this.checkMember(member)
-      if (action.type === 'decline') return await this.decline(member)
       if (action.type === 'join') await this.accept(member)
       await this.act(member, group, action)
     } catch (err) {
