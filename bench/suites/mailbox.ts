@@ -1,20 +1,12 @@
 import { defaultConfig } from '../../bridge/config/schema.js'
-import { type MailboxConfig, mailboxSection } from '../../bridge/config/sections/mailbox.js'
-import { onionSection } from '../../bridge/config/sections/onion.js'
 import { generateIdentity } from '../../bridge/crypto/identity.js'
 import { checkStamp, mintStamp } from '../../bridge/crypto/stamp.js'
 import { periodAt } from '../../bridge/dht/period.js'
-import { startTestnet, type Testnet, type TestnetNode } from '../../bridge/dht/testnet.js'
-import { silentLogger } from '../../bridge/log.js'
 import { closestTo, mailboxAddress, placedRelays } from '../../bridge/onion/mailbox-address.js'
-import { MailboxClient } from '../../bridge/onion/mailbox-client.js'
-import { MailboxHolder } from '../../bridge/onion/mailbox-holder.js'
-import type { OnionRouter } from '../../bridge/onion/onion-router.js'
-import { onionRelays } from '../../bridge/onion/testnet-relays.js'
-import { openMemoryStore, type Store } from '../../bridge/store/index.js'
 import { ENVELOPE_LENGTH } from '../../bridge/wire/envelope.js'
 import { type BenchRow, type BenchSuite, opsPerSecond, percentile } from '../harness.js'
 import { type ChurnModel, simulateChurn } from '../mailbox-churn-sim.js'
+import { type MailboxTestnet, startMailboxTestnet } from '../mailbox-testnet.js'
 
 /**
  * Mailboxes: what a stamp costs the sender at the default difficulty (one per
@@ -53,39 +45,18 @@ async function stamps(): Promise<BenchRow[]> {
   ]
 }
 
-const overlayBytes = (testnet: Testnet) =>
-  testnet.nodes.reduce((sum, node) => sum + node.udp.counters().overlay.bytesOut, 0)
-
 /** Milliseconds and overlay bytes per message of `run` over `count` messages. */
-async function perMessage(testnet: Testnet, count: number, run: () => Promise<unknown>) {
-  const bytes = overlayBytes(testnet)
+async function perMessage(net: MailboxTestnet, count: number, run: () => Promise<unknown>) {
+  const bytes = net.overlayBytes()
   const started = performance.now()
   await run()
-  return { ms: (performance.now() - started) / count, bytes: (overlayBytes(testnet) - bytes) / count }
+  return { ms: (performance.now() - started) / count, bytes: (net.overlayBytes() - bytes) / count }
 }
 
 async function onTestnet(): Promise<BenchRow[]> {
-  const onion = onionSection.parse({})
-  const mailbox: MailboxConfig = mailboxSection.parse({})
-  const stores: Store[] = []
-  for (let i = 0; i < TESTNET_NODES; i++) stores.push(await openMemoryStore())
-  const routers = new Map<string, OnionRouter>()
-  const hex = (key: Uint8Array) => Buffer.from(key).toString('hex')
-  let attached = 0
-  const testnet = await startTestnet({
-    nodes: TESTNET_NODES,
-    dht: { queryTimeoutMs: 500, announceRetryMs: 300 },
-    attach: onionRelays(onion, silentLogger, {
-      mailbox: () => new MailboxHolder({ store: stores[attached++]!, config: mailbox, log: silentLogger }),
-      started: (router, node) => routers.set(hex(node.nodeKey.publicKey), router),
-    }),
-  })
+  const net = await startMailboxTestnet(TESTNET_NODES)
+  const { testnet, mailbox, nodeOf, clientOn } = net
   try {
-    for (let round = 0; testnet.nodes.some((n) => n.service.directory.size < TESTNET_NODES - 1); round++) {
-      if (round === 300) throw new Error('the testnet’s directories did not fill')
-      await testnet.discoverRelays()
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
     const bob = generateIdentity()
     const period = periodAt(Date.now(), mailbox.periodMs)
     const { id: mailboxId } = mailboxAddress(bob.publicKey, period)
@@ -95,15 +66,6 @@ async function onTestnet(): Promise<BenchRow[]> {
       placedRelays(testnet.nodes[0]!.service.directory, Date.now()),
       TESTNET_NODES,
     )
-    const nodeOf = (id: string) => testnet.nodes.find((n) => hex(n.nodeKey.publicKey) === id)!
-    const clientOn = (node: TestnetNode) =>
-      new MailboxClient({
-        router: routers.get(hex(node.nodeKey.publicKey))!,
-        directory: node.service.directory,
-        onion,
-        config: mailbox,
-        log: silentLogger,
-      })
     const sender = clientOn(nodeOf(far.at(-1)!.id))
     const recipient = clientOn(nodeOf(far.at(-2)!.id))
     const envelope = () => globalThis.crypto.getRandomValues(new Uint8Array(ENVELOPE_LENGTH))
@@ -111,15 +73,15 @@ async function onTestnet(): Promise<BenchRow[]> {
     await sender.deposit(generateIdentity().publicKey, envelope())
     await recipient.fetch(bob, [period])
 
-    const deposit = await perMessage(testnet, MESSAGES, async () => {
+    const deposit = await perMessage(net, MESSAGES, async () => {
       for (let i = 0; i < MESSAGES; i++) await sender.deposit(bob.publicKey, envelope())
     })
     let fetched: { id: Uint8Array }[] = []
-    const fetch = await perMessage(testnet, MESSAGES, async () => {
+    const fetch = await perMessage(net, MESSAGES, async () => {
       fetched = await recipient.fetch(bob, [period])
     })
     if (fetched.length !== MESSAGES) throw new Error(`fetched ${fetched.length} of ${MESSAGES}`)
-    const ack = await perMessage(testnet, MESSAGES, () =>
+    const ack = await perMessage(net, MESSAGES, () =>
       recipient.ack(
         bob,
         fetched.map((f) => f.id),
@@ -141,8 +103,7 @@ async function onTestnet(): Promise<BenchRow[]> {
       { metric: `ack at ${k + 2} holders (per message)`, value: ack.bytes, unit: 'B on the wire' },
     ]
   } finally {
-    await testnet.stop()
-    for (const store of stores) await store.close()
+    await net.stop()
   }
 }
 

@@ -352,6 +352,11 @@ export class Gateway {
     await this.inject(await this.inboundMessage(account, contact, payload, message.timestamp))
   }
 
+  /** Whether `address` is a contact of the account, as for messages from strangers (group invitations ask too). */
+  isContact(account: string, address: Uint8Array): Promise<boolean> {
+    return this.known(account, encodeAddress(address))
+  }
+
   /** A contact the account knows: any subscription, a pending ask of its own, or someone it wrote to. */
   private async known(account: string, contact: string): Promise<boolean> {
     const item = await this.options.xmpp.rosterItem(account, this.jid(contact))

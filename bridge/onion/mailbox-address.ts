@@ -113,3 +113,20 @@ export function mailboxPeriods(now: number, periodMs: number, retentionMs: numbe
   const oldest = Math.max(0, periodAt(now - retentionMs, periodMs))
   return Array.from({ length: current - oldest + 1 }, (_, i) => current - i)
 }
+
+/**
+ * The periods that may have received deposits since `since`: a depositor
+ * uses its own clock's period, and a mailbox gets no deposits once its
+ * period is over, so those from `since`'s period on, and one before it for
+ * clock skew at a boundary (newest first). A sync that fetched everything
+ * at `since` needs only these.
+ */
+export function mailboxPeriodsSince(
+  now: number,
+  since: number,
+  periodMs: number,
+  retentionMs: number,
+): number[] {
+  const first = periodAt(since, periodMs) - 1
+  return mailboxPeriods(now, periodMs, retentionMs).filter((period) => period >= first)
+}

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js'
 import { EnvelopeSealer } from '../messaging/envelope.js'
 import { type MailboxPort, type MessageTransport, Messenger } from '../messaging/messenger.js'
 import { OnionError } from '../onion/errors.js'
+import { mailboxPeriodsSince } from '../onion/mailbox-address.js'
 import type { Store } from '../store/index.js'
 import { isGroupControl } from '../wire/group-control.js'
 import { XMPPError } from '../xmpp/errors.js'
@@ -169,6 +170,8 @@ export function createBridge(config: Config, { log, store, xmppModules = [] }: B
           (summary) => parseAddress(summary.address),
           () => undefined,
         ),
+      // Before the gateway runs nobody counts as a contact: an invitation then waits as a stranger's would.
+      isContact: (account, address) => gateway?.isContact(account, address) ?? Promise.resolve(false),
     },
     muc: () => muc.remote,
     store,
@@ -178,7 +181,18 @@ export function createBridge(config: Config, { log, store, xmppModules = [] }: B
       ? {
           mailbox: {
             deposit: (to, item) => networkOn().mailbox.deposit(to, item),
-            fetch: (identity) => networkOn().mailbox.fetch(identity),
+            fetch: (identity, since) =>
+              networkOn().mailbox.fetch(
+                identity,
+                since === undefined
+                  ? undefined
+                  : mailboxPeriodsSince(
+                      Date.now(),
+                      since,
+                      config.mailbox.periodMs,
+                      config.mailbox.retentionMs,
+                    ),
+              ),
           },
           // Open rooms' records: blinded under the group key, as identities' rendezvous records are.
           records: {

@@ -42,8 +42,8 @@ export function recordingRoom(calls: RoomCall[]): RoomRemote {
     subject: record('subject') as RoomRemote['subject'],
     affiliation: record('affiliation') as RoomRemote['affiliation'],
     role: record('role') as RoomRemote['role'],
-    destroy: record('destroy'),
     invite: record('invite') as RoomRemote['invite'],
+    destroy: record('destroy') as RoomRemote['destroy'],
   }
 }
 
@@ -57,6 +57,8 @@ export interface FakeBridge {
   groups: GroupGateway
   calls: RoomCall[]
   propose(action: Partial<RoomAction> & Pick<RoomAction, 'type' | 'room'>): Promise<void>
+  /** The addresses (hex) this account counts as contacts; undefined: everyone is one. */
+  contacts?: Set<string>
   /** Raises a messenger event at this bridge's gateway ('heard', 'unreachable'). */
   emit(event: 'heard' | 'unreachable', payload: PeerEvent): void
 }
@@ -67,7 +69,7 @@ export interface FakeBridge {
  * test/gateway/groups-mailbox-network.test.ts).
  */
 export class FakeMailboxes implements GroupMailboxPort {
-  readonly items = new Map<string, Uint8Array[]>()
+  items = new Map<string, Uint8Array[]>()
 
   async deposit(mailbox: Uint8Array, item: Uint8Array): Promise<void> {
     const key = hex(mailbox)
@@ -131,7 +133,7 @@ export class FakeNetwork {
     account: string,
     groups: Partial<GroupsConfig> = {},
     mailbox?: GroupMailboxPort,
-    records?: GroupRecordPort,
+    { now, records }: { now?: () => number; records?: GroupRecordPort } = {},
   ): Promise<FakeBridge> {
     const identity = identityFromSeed(randomBytes(32))
     const store = await openMemoryStore()
@@ -148,14 +150,15 @@ export class FakeNetwork {
         identityOf: (name) => (name === account ? identity : undefined),
         accountOf: (address) => (hex(address) === hex(identity.publicKey) ? account : undefined),
         addressOfAccount: async (name) => (name === account ? identity.publicKey : undefined),
+        isContact: async (_name, address) => bridge.contacts?.has(hex(address)) ?? true,
       },
       muc: () => room,
       store,
       log: silentLogger,
       ...(mailbox ? { mailbox } : {}),
       ...(records ? { records } : {}),
+      ...(now ? { now } : {}),
     })
-    await gateway.addIdentity(identity)
     const address = encodeAddress(identity.publicKey)
     const bridge: FakeBridge = {
       account,
@@ -170,6 +173,7 @@ export class FakeNetwork {
         for (const listener of listeners.get(event) ?? []) listener(payload)
       },
     }
+    await gateway.addIdentity(identity)
     this.bridges.set(hex(identity.publicKey), bridge)
     return bridge
   }

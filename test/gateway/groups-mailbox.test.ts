@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { beforeEach, describe, it } from 'node:test'
 import { createElement as xml } from 'ltx'
 import type { GroupsConfig } from '../../bridge/config/sections/groups.js'
+import type { Identity } from '../../bridge/crypto/identity.js'
 import { isGroupHop } from '../../bridge/wire/group-hop.js'
 import { waitUntil } from '../dht/helpers.js'
 import { body, type FakeBridge, FakeMailboxes, FakeNetwork } from './groups-helpers.js'
@@ -117,6 +118,31 @@ describe('group gateway: offline members catch up from the group mailbox (fake m
     await waitUntil('carol synced', () => shown(carol).length === 1, 5000)
     assert.deepEqual(shown(carol), ['<body>picked up by the sync</body>'])
     for (const bridge of [alice, bob, carol, dave]) bridge.groups.stop()
+  })
+
+  it('after a full fetch on return, the timer asks only for what came since the previous fetch', async () => {
+    const since: (number | undefined)[] = []
+    class Recording extends FakeMailboxes {
+      override async fetch(identity: Identity, from?: number) {
+        since.push(from)
+        return super.fetch(identity)
+      }
+    }
+    net = new FakeNetwork()
+    const groups = { directMax: 1, syncIntervalMs: 1000 }
+    alice = await net.add('alice', groups, new FakeMailboxes())
+    bob = await net.add('bob', groups, new Recording())
+    await alice.propose({ type: 'create', room: 'team', nick: 'Alice', config: SETTINGS })
+    await alice.propose({ type: 'invite', room: 'team', invitee: bob.jid })
+    await net.quiet()
+    const before = Date.now()
+    await bob.groups.catchUp(bob.identity)
+    assert.deepEqual(since, [undefined], 'on return: everything')
+    await waitUntil('bob synced by the timer', () => since.length >= 2, 5000)
+    assert.ok(since[1]! >= before && since[1]! <= Date.now(), 'then: since the previous fetch began')
+    await bob.groups.catchUp(bob.identity)
+    assert.equal(since.at(-1), undefined, 'a return fetches everything again')
+    for (const bridge of [alice, bob]) bridge.groups.stop()
   })
 
   it('up to directMax + 1 members nothing goes to the group mailbox: each member gets its own reliable copy', async () => {

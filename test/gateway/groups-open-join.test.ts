@@ -55,7 +55,8 @@ interface World {
 async function world(aliceConfig: Partial<GroupsConfig> = {}): Promise<World> {
   const net = new FakeNetwork()
   const records = new FakeRecords()
-  const add = (name: string, config: Partial<GroupsConfig> = {}) => net.add(name, config, undefined, records)
+  const add = (name: string, config: Partial<GroupsConfig> = {}) =>
+    net.add(name, config, undefined, { records })
   const alice = await add('alice', aliceConfig)
   await alice.propose({ type: 'create', room: 'door', nick: 'Alice', config: OPEN })
   const group = alice.groups.rooms.groupOf('door')!

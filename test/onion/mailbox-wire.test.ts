@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { identityFromSeed } from '../../bridge/crypto/identity.js'
 import { checkStamp, mintStamp, stampWork } from '../../bridge/crypto/stamp.js'
-import { mailboxAddress, mailboxPeriods } from '../../bridge/onion/mailbox-address.js'
+import { mailboxAddress, mailboxPeriods, mailboxPeriodsSince } from '../../bridge/onion/mailbox-address.js'
 import { OnionWireError } from '../../bridge/wire/cell.js'
 import { ENVELOPE_LENGTH } from '../../bridge/wire/envelope.js'
 import {
@@ -111,5 +111,12 @@ describe('mailbox messages: strict decoding', () => {
       mailboxPeriods(100 * day + 5, day, 14 * day),
       Array.from({ length: 15 }, (_, i) => 100 - i),
     )
+  })
+
+  it('a sync after one at `since` fetches the periods since, and one before it for skew, within the retention', () => {
+    const day = 86_400_000
+    assert.deepEqual(mailboxPeriodsSince(100 * day + 600_000, 100 * day + 300_000, day, 14 * day), [100, 99])
+    assert.deepEqual(mailboxPeriodsSince(102 * day, 100 * day + 5, day, 14 * day), [102, 101, 100, 99])
+    assert.equal(mailboxPeriodsSince(100 * day, 0, day, 14 * day).length, 15)
   })
 })

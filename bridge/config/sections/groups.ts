@@ -26,6 +26,16 @@ export const groupsSection = z
       .int()
       .min(MINUTE)
       .default(3 * DAY),
+    /**
+     * An old epoch's keys stay this long after the next epoch's key arrived for
+     * opening group mailbox items only (live messages of it are refused after
+     * epochKeyRetainMs): the items' lifetime at the holders (mailbox.retentionMs).
+     */
+    mailboxKeyRetainMs: z
+      .number()
+      .int()
+      .min(MINUTE)
+      .default(14 * DAY),
     /** Message ids are remembered this long for dedupe; older messages (by timestamp) are refused. */
     dedupeWindowMs: z
       .number()
@@ -78,6 +88,18 @@ export const groupsSection = z
     joinsPerMinute: z.number().int().min(1).max(10_000).default(10),
     /** Join refusals sent per minute in all; beyond, join requests are dropped unanswered (a flood gets no echo). */
     joinRefusalsPerMinute: z.number().int().min(1).max(10_000).default(60),
+    /** A group invitation from an address that is not a contact counts at once (false: held as pending until the user joins the room). */
+    acceptStrangerInvitations: z.boolean().default(false),
+    /** Pending (held) invitations from strangers per identity, at most: the oldest go first. */
+    pendingInvitations: z.number().int().min(0).max(10_000).default(20),
+    /** A pending invitation not taken up within this time is dropped with its group. */
+    pendingInvitationMs: z
+      .number()
+      .int()
+      .min(MINUTE)
+      .default(7 * DAY),
+    /** A local change may not switch a larger group to high mode, nor add members to a high-mode group beyond this (one sealed copy per member per message). */
+    highModeMaxMembers: z.number().int().min(2).max(65_535).default(100),
     // Fan-out (messaging/groups/fanout*.ts)
 
     /** With at most this many other members online, the sender sends to each itself (no relaying). */

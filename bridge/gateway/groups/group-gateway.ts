@@ -31,6 +31,7 @@ import { GroupMember } from './member.js'
 import { occupantPresence, PLAIN_PRESENCE, presenceChildren, samePresence } from './occupant-presence.js'
 import { RoomOccupants } from './occupants.js'
 import { OpenJoins } from './open-join.js'
+import { PendingInvitations } from './pending-invitations.js'
 import type { GroupRecordPort } from './record-port.js'
 import { proposeChange } from './room-actions.js'
 import { type MirrorContext, mirrorChanges, restoreRoom, showInvitation, showMessage } from './room-mirror.js'
@@ -51,6 +52,8 @@ export interface GroupIdentities {
   accountOf(address: Uint8Array): string | undefined
   /** The address of a local account, unlocked or not (an invitee on this same bridge). */
   addressOfAccount(account: string): Promise<Uint8Array | undefined>
+  /** Whether `address` is a contact of the account (as the one-to-one gateway decides who is a stranger). */
+  isContact(account: string, address: Uint8Array): Promise<boolean>
 }
 
 export interface GroupGatewayOptions {
@@ -90,6 +93,8 @@ export class GroupGateway {
   private readonly shown = new Set<string>()
   /** Invitations not shown yet: the member cannot take part before its epoch key is in. */
   private readonly invitations = new Map<GroupMember, Uint8Array>()
+  /** Invitations from strangers not taken up yet: held groups are neither relayed nor synced. */
+  private readonly pending: PendingInvitations
   /** The newest state version per group (hex) the room was brought to. */
   private readonly mirrored = new Map<string, number>()
   private readonly log: Logger
@@ -132,7 +137,11 @@ export class GroupGateway {
       log: this.log,
     })
     this.rooms = new RoomNames(options.store)
-    this.ready = this.rooms.load()
+    this.pending = new PendingInvitations(options.store, {
+      perIdentity: options.config.pendingInvitations,
+      lifetimeMs: options.config.pendingInvitationMs,
+    })
+    this.ready = Promise.all([this.rooms.load(), this.pending.load()]).then(() => undefined)
     this.stale = new StaleOccupants(options.config.staleOccupantMs, (group, address) => {
       void this.showStale(group, address)
     })
@@ -186,7 +195,7 @@ export class GroupGateway {
   async catchUp(identity: Identity): Promise<number> {
     await this.addIdentity(identity).catch(() => undefined)
     let opened = 0
-    for (const member of [...this.membersOf(identity.publicKey)]) opened += await this.sync(member)
+    for (const member of [...this.membersOf(identity.publicKey)]) opened += await this.sync(member, true)
     return opened
   }
 
@@ -195,15 +204,28 @@ export class GroupGateway {
     for (const member of [...this.members.values()]) await this.sync(member)
   }
 
-  private sync(member: GroupMember): Promise<number> {
-    return member.catchUp().catch((err: unknown) => {
+  /** `full`: everything the group mailboxes hold (on return), not only what came since the last sync. */
+  private sync(member: GroupMember, full = false): Promise<number> {
+    // A held invitation costs no mailbox fetches until it is taken up.
+    if (this.isPending(member)) return Promise.resolve(0)
+    return member.catchUp({ full }).catch((err: unknown) => {
       this.log.debug({ err }, 'group mailbox not fetched')
       return 0
     })
   }
 
-  /** Deletes epoch keys past their time and old dedupe entries of every session (call it now and then). */
+  /**
+   * Deletes epoch keys past their time and old dedupe entries of every
+   * session, and drops the groups of invitations held past
+   * groups.pendingInvitationMs (call it now and then).
+   */
   async expire(): Promise<void> {
+    await this.ready
+    for (const invitation of this.pending.expired(this.now())) {
+      const member = this.members.get(this.key(invitation.identity, invitation.group))
+      // An identity that is locked keeps its invitation until it is unlocked again.
+      if (member) await this.dropGroup(member)
+    }
     for (const member of this.members.values()) await member.session.expire()
   }
 
@@ -266,9 +288,12 @@ export class GroupGateway {
       const group = this.rooms.groupOf(action.room)
       if (!group) return
       const member = await this.member(this.identityOf(action.account), group)
+      // A decline never fails: at most it drops a held invitation.
+      if (action.type === 'decline') return await this.decline(member)
       // An account invited by another of this bridge hears of it first: its chain is still on its way.
       if (!member.state) await member.ready()
       this.checkMember(member)
+      if (action.type === 'join') await this.accept(member)
       await this.act(member, group, action)
     } catch (err) {
       throw refusal(err)
@@ -306,6 +331,7 @@ export class GroupGateway {
         return
       }
       case 'create':
+      case 'decline':
         return
       default:
         return this.change(member, group, action)
@@ -482,6 +508,7 @@ export class GroupGateway {
   ): Promise<void> {
     const member = await this.member(identity, group)
     this.checkMember(member)
+    await this.accept(member)
     this.occupants.enter(group, identity.publicKey, action.nick)
     await member.publish({ kind: 'join', nick: action.nick })
     this.restoreLater(action.room, member)
@@ -521,9 +548,10 @@ export class GroupGateway {
       if (isGroupHop(message.body)) {
         const packet = decodeGroupHop(message.body)
         const member = this.members.get(this.key(identity.publicKey, packet.subarray(2, 34)))
-        // A destroyed group relays nothing (its node would still forward).
+        // A destroyed group relays nothing (its node would still forward); nor does a held invitation:
+        // its bridge is no forwarder of a stranger's group.
         if (member?.state?.destroyed) await this.refuseDestroyed(member, message.from, 'hop')
-        else if (member) member.node.receive(message.from, packet)
+        else if (member && !this.isPending(member)) member.node.receive(message.from, packet)
         return
       }
       await this.control(identity, message.from, decodeGroupControl(message.body))
@@ -552,6 +580,8 @@ export class GroupGateway {
     const member = known ?? (await this.member(identity, group))
     if (member.state?.destroyed && control.type !== 'sync' && control.type !== 'updates')
       return this.refuseDestroyed(member, from, control.type)
+    // Held: the state and key stay current (for the join); messages and syncs wait for the user to join.
+    if (this.isPending(member) && (control.type === 'message' || control.type === 'sync')) return
     if (control.type === 'message') return member.open(control.message, from)
     try {
       const received = await member.session.receive(from, control)
@@ -602,16 +632,20 @@ export class GroupGateway {
     const state = changes.at(-1)!.state
     for (const change of changes) this.forgetRoles(change)
     if (state.destroyed) return this.destroyedElsewhere(member, room, state.destroyed)
+    const added = changes.find((c) => c.added.some((m) => hex(m.address) === hex(self)))
+    // An invitation by an identity of this bridge was passed on by the room itself; an admission to an
+    // open room the client is entering is no invitation (nor held: the user asked to join).
+    const joining = this.openJoins.waiting(self, group)
+    const inviter =
+      added && !joining && this.options.identities.accountOf(added.signer) === undefined
+        ? added.signer
+        : undefined
+    if (inviter && !(await this.hold(member, inviter))) return
     if (state.members.has(hex(self)) || this.rooms.groupOf(room)) {
       await this.rooms.remember(room, group)
       await mirrorChanges(this.mirror(), room, self, this.toMirror(changes))
     }
-    const added = changes.find((c) => c.added.some((m) => hex(m.address) === hex(self)))
-    // An invitation by an identity of this bridge was passed on by the room itself; an admission to an
-    // open room the client is entering is no invitation.
-    const joining = this.openJoins.waiting(self, group)
-    if (added && !joining && this.options.identities.accountOf(added.signer) === undefined)
-      this.invitations.set(member, added.signer)
+    if (inviter) this.invitations.set(member, inviter)
     member.presence.retain([...state.members.values()].map((m) => m.address))
     this.stateMoved(member)
     await this.keyArrived(member)
@@ -792,6 +826,69 @@ export class GroupGateway {
       .catch((err: unknown) => this.log.debug({ err }, 'join refusal not sent'))
   }
 
+  // ---------- invitations from strangers ----------
+
+  private isPending(member: GroupMember): boolean {
+    return this.pending.isPending(member.identity.publicKey, member.group)
+  }
+
+  /**
+   * An invitation signed by `inviter`: from a stranger (not a contact of the
+   * invited account) it is held as pending, unless groups.acceptStrangerInvitations.
+   * Held invitations beyond groups.pendingInvitations drop their groups, the
+   * oldest first. Resolves to false when this very invitation did not fit.
+   */
+  private async hold(member: GroupMember, inviter: Uint8Array): Promise<boolean> {
+    if (this.options.config.acceptStrangerInvitations) return true
+    const self = member.identity.publicKey
+    const account = this.options.identities.accountOf(self)
+    if (account !== undefined && (await this.options.identities.isContact(account, inviter))) return true
+    const dropped = await this.pending.add(self, member.group, inviter, this.now())
+    this.log.info({ account }, 'group invitation from a stranger held until the room is joined')
+    let kept = true
+    for (const invitation of dropped) {
+      const old = this.members.get(this.key(invitation.identity, invitation.group))
+      if (old === member) kept = false
+      if (old) await this.dropGroup(old)
+    }
+    return kept
+  }
+
+  /** The local user joined the room of a held invitation: the group is taken up, and what waited in its mailbox comes in. */
+  private async accept(member: GroupMember): Promise<void> {
+    if (!this.isPending(member)) return
+    await this.pending.remove(member.identity.publicKey, member.group)
+    this.log.info('held group invitation taken up')
+    void this.sync(member)
+  }
+
+  /** XEP-0045 §7.8.2 decline of a held invitation: the group is dropped here (the inviter is not told). */
+  private async decline(member: GroupMember): Promise<void> {
+    if (this.isPending(member)) await this.dropGroup(member)
+  }
+
+  /**
+   * Forgets a group an identity never took up: its session (state, chain,
+   * keys), and the room when no other local identity is a member.
+   */
+  private async dropGroup(member: GroupMember): Promise<void> {
+    const { identity, group } = member
+    this.members.delete(this.key(identity.publicKey, group))
+    this.invitations.delete(member)
+    member.stop()
+    await member.session.forget()
+    await this.pending.remove(identity.publicKey, group)
+    if ([...this.members.values()].some((m) => hex(m.group) === hex(group))) return
+    const room = this.rooms.roomOf(group)
+    this.mirrored.delete(hex(group))
+    await this.rooms.forget(room)
+    // Queued behind the room's own work (a decline is being applied by the room now).
+    void this.options
+      .muc()
+      .destroy(room, { reason: 'invitation declined or expired' })
+      .catch((err) => this.log.debug({ err, room }, 'room of a dropped invitation not destroyed'))
+  }
+
   // ---------- presence for the fan-out, and occupants whose bridge went quiet ----------
 
   private readonly onHeard = ({ from, to }: { from: Uint8Array; to: Uint8Array }) => {
@@ -960,6 +1057,7 @@ function refusal(err: unknown): unknown {
       return new GatewayError('forbidden', err.message, { cause: err })
     case 'STATE_INVALID':
     case 'MESSAGE_TOO_LARGE':
+    case 'HIGH_MODE_TOO_LARGE':
       return new GatewayError('not-acceptable', err.message, { cause: err })
     default:
       return new GatewayError('resource-constraint', err.message, { cause: err })

@@ -9,6 +9,10 @@ import type { Identity } from '../../crypto/identity.js'
 export interface GroupMailboxPort {
   /** Leaves a 959-byte item in the mailbox of `mailbox` (the public key of the epoch's group mailbox identity). */
   deposit(mailbox: Uint8Array, item: Uint8Array): Promise<unknown>
-  /** Every item the mailbox of `identity` holds, each once however many holders keep it. */
-  fetch(identity: Identity): Promise<readonly { item: Uint8Array }[]>
+  /**
+   * The items the mailbox of `identity` holds, each once however many holders
+   * keep it: every one, or with `since` (ms) at least those deposited since
+   * then (the mailboxes of the periods since, not all fifteen).
+   */
+  fetch(identity: Identity, since?: number): Promise<readonly { item: Uint8Array }[]>
 }

@@ -73,6 +73,8 @@ export class GroupMember {
   private stopped = false
   /** The group mailbox fetch under way, so syncs do not pile up. */
   private syncing: Promise<number> | undefined
+  /** Per epoch, when its group mailbox was last fetched (the fetch's start): later syncs fetch only what came since. */
+  private readonly synced = new Map<number, number>()
 
   constructor(private readonly options: MemberOptions) {
     const { config, identity, session, now } = options
@@ -251,10 +253,14 @@ export class GroupMember {
    * Fetches the group mailbox of every epoch whose key is held and opens what
    * it holds (on return, and every groups.syncIntervalMs); the session drops
    * what was opened before. Items are never acked: the other members need
-   * them too. Resolves to how many were new; a fetch under way is joined.
+   * them too. After an epoch's first fetch, later ones ask only for what was
+   * deposited since the previous one (the periods since, not all of them);
+   * `full` (on return to the network) fetches everything again. Resolves to
+   * how many were new; a fetch under way is joined.
    */
-  catchUp(): Promise<number> {
+  catchUp({ full = false } = {}): Promise<number> {
     if (!this.options.mailbox || this.stopped) return Promise.resolve(0)
+    if (full) this.synced.clear()
     this.syncing ??= this.fetchAll().finally(() => {
       this.syncing = undefined
     })
@@ -264,10 +270,15 @@ export class GroupMember {
   private async fetchAll(): Promise<number> {
     const { mailbox, session, log } = this.options
     let opened = 0
-    for (const epoch of session.epochs()) {
+    const epochs = session.mailboxEpochs()
+    for (const epoch of this.synced.keys()) if (!epochs.includes(epoch)) this.synced.delete(epoch)
+    for (const epoch of epochs) {
       const identity = session.mailboxIdentity(epoch)
       if (!identity || !mailbox) continue
-      for (const { item } of await mailbox.fetch(identity)) {
+      const started = this.options.now()
+      const items = await mailbox.fetch(identity, this.synced.get(epoch))
+      this.synced.set(epoch, started)
+      for (const { item } of items) {
         try {
           this.queue(await session.openMailboxItem(epoch, item), false)
           opened++

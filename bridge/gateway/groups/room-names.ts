@@ -43,7 +43,7 @@ export class RoomNames {
     this.set(room, group)
   }
 
-  /** The room is no network room any more (its group was destroyed). */
+  /** The room is no network room any more (its group was destroyed, or an invitation dropped). */
   async forget(room: string): Promise<void> {
     const group = this.byRoom.get(room)
     if (!group) return

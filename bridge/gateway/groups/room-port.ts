@@ -41,6 +41,7 @@ export type RoomAction = ActionBase &
     | { type: 'affiliation'; target: string; affiliation: RoomAffiliation; reason?: string }
     | { type: 'role'; target: string; role: RoomRole; reason?: string }
     | { type: 'invite'; invitee: string; reason?: string }
+    | { type: 'decline'; to: string; reason?: string }
     | { type: 'destroy'; reason?: string; alternate?: string }
   )
 

@@ -44,6 +44,8 @@ export type GroupErrorCode =
   | 'MESSAGE_TOO_LARGE'
   /** A key package that contradicts the key already held for its epoch. */
   | 'KEY_CONFLICT'
+  /** A local change would make a high-mode group larger than groups.highModeMaxMembers. */
+  | 'HIGH_MODE_TOO_LARGE'
 
 /** Why a group state, key package or message was refused. The group code throws only this (and store errors). */
 export class GroupError extends ParanoimError {

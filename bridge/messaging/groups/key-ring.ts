@@ -7,9 +7,13 @@ import { type EpochKeyRecord, type GroupTables, numberKey } from './tables.js'
 
 /**
  * One session's epoch keys (docs/groups.md "Key rotation"), in LevelDB and
- * memory: the newest epoch's and those of `keptEpochs` before it, each until
- * `epochKeyRetainMs` after its successor arrived. Deleted keys are zeroed in
- * memory and their records deleted (the bytes leave the disk when LevelDB compacts).
+ * memory. A key is **live** (opens any message of its epoch) while it is the
+ * newest or one of `keptEpochs` before it, until `epochKeyRetainMs` after its
+ * successor arrived. Past that it stays for the **group mailbox only** until
+ * `mailboxKeyRetainMs` after its successor arrived: items wait at the holders
+ * that long, and a member back from a long absence reads them. Deleted keys
+ * are zeroed in memory and their records deleted (the bytes leave the disk
+ * when LevelDB compacts).
  */
 export class EpochKeyRing {
   private readonly keys = new Map<number, EpochKeyRecord>()
@@ -34,20 +38,32 @@ export class EpochKeyRing {
       this.keys.set(Number(key.slice(prefix.length)), k)
   }
 
-  /** Epochs held, oldest first. */
+  /** Epochs whose keys are live, oldest first. */
   epochs(): number[] {
-    return [...this.keys.keys()].sort((a, b) => a - b)
+    return this.held().filter((epoch) => this.isLive(epoch))
   }
 
+  /** Epochs whose keys open group mailbox items (the live ones and those kept for the mailbox), oldest first. */
+  mailboxEpochs(): number[] {
+    return this.held()
+  }
+
+  /** A live key. */
   get(epoch: number): EpochKeyRecord | undefined {
+    return this.isLive(epoch) ? this.keys.get(epoch) : undefined
+  }
+
+  /** A key that opens the epoch's group mailbox items (live or kept for the mailbox). */
+  forMailbox(epoch: number): EpochKeyRecord | undefined {
     return this.keys.get(epoch)
   }
 
-  /** The XChaCha20-Poly1305 key of an epoch's messages, derived once. */
-  messageKey(epoch: number): Uint8Array | undefined {
+  /** The XChaCha20-Poly1305 key of an epoch's messages, derived once; `mailbox`: for a group mailbox item. */
+  messageKey(epoch: number, { mailbox = false } = {}): Uint8Array | undefined {
     let key = this.messageKeys.get(epoch)
-    const held = this.keys.get(epoch)
-    if (!key && held) {
+    const held = mailbox ? this.forMailbox(epoch) : this.get(epoch)
+    if (!held) return undefined
+    if (!key) {
       key = messageKey(this.deps.backend, this.deps.group, epoch, held.epochKey)
       this.messageKeys.set(epoch, key)
     }
@@ -92,22 +108,33 @@ export class EpochKeyRing {
     return { ops, apply }
   }
 
-  /** Keys more than keptEpochs behind the newest, or superseded longer than epochKeyRetainMs ago, go. */
+  /** Keys neither live nor kept for the group mailbox go. */
   async dropOld(): Promise<void> {
+    await this.drop(this.held().filter((epoch) => !this.isLive(epoch) && !this.keptForMailbox(epoch)))
+  }
+
+  private held(): number[] {
+    return [...this.keys.keys()].sort((a, b) => a - b)
+  }
+
+  /** Within keptEpochs of the newest, and not superseded epochKeyRetainMs ago or more. */
+  private isLive(epoch: number): boolean {
+    const k = this.keys.get(epoch)
+    if (!k) return false
     const { keptEpochs, epochKeyRetainMs } = this.deps.config
-    const newest = Math.max(0, ...this.keys.keys())
-    const now = this.deps.now()
-    await this.drop(
-      this.epochs().filter((epoch) => {
-        const since = this.keys.get(epoch)!.supersededAt
-        return epoch < newest - keptEpochs || (since !== undefined && now - since >= epochKeyRetainMs)
-      }),
-    )
+    if (epoch < Math.max(0, ...this.keys.keys()) - keptEpochs) return false
+    return k.supersededAt === undefined || this.deps.now() - k.supersededAt < epochKeyRetainMs
+  }
+
+  /** Superseded less than mailboxKeyRetainMs ago: its group mailbox items may still wait at the holders. */
+  private keptForMailbox(epoch: number): boolean {
+    const since = this.keys.get(epoch)?.supersededAt
+    return since !== undefined && this.deps.now() - since < this.deps.config.mailboxKeyRetainMs
   }
 
   /** Every key goes (the local identity left the group). */
   dropAll(): Promise<void> {
-    return this.drop(this.epochs())
+    return this.drop(this.held())
   }
 
   private async drop(epochs: number[]): Promise<void> {

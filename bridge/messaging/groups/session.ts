@@ -195,14 +195,22 @@ export class GroupSession {
       if (old <= state.version - KEPT_MEMBER_LISTS) this.memberLists.delete(old)
   }
 
-  /** Epochs whose keys are held, oldest first. */
+  /** Epochs whose keys are held live (they open any message), oldest first. */
   epochs(): number[] {
     return this.keys.epochs()
   }
 
+  /**
+   * Epochs whose group mailbox items can be opened, oldest first: the live
+   * ones and older ones kept for the mailbox (groups.mailboxKeyRetainMs).
+   */
+  mailboxEpochs(): number[] {
+    return this.keys.mailboxEpochs()
+  }
+
   /** The identity of the group mailbox of an epoch (the current one by default), when its key is held. */
   mailboxIdentity(epoch = this.heldState?.epoch ?? 0): Identity | undefined {
-    const keys = this.keys.get(epoch)
+    const keys = this.keys.forMailbox(epoch)
     return keys && groupMailboxIdentity(this.backend, this.options.group, epoch, keys.mailboxSeed)
   }
 
@@ -222,7 +230,7 @@ export class GroupSession {
 
   /** A group message fetched from the group mailbox of `epoch`, opened as open() does. */
   openMailboxItem(epoch: number, item: Uint8Array, options: OpenOptions = {}): Promise<OpenedGroupMessage> {
-    const keys = this.keys.get(epoch)
+    const keys = this.keys.forMailbox(epoch)
     if (!keys) return Promise.reject(new GroupError('STALE_EPOCH', `no key of epoch ${epoch} is held`))
     let message: Uint8Array
     try {
@@ -230,7 +238,7 @@ export class GroupSession {
     } catch (err) {
       return Promise.reject(err)
     }
-    return this.open(message, options)
+    return this.openMessage(message, options, true)
   }
 
   /** Makes the group's first state (signed by `groupKey`), epoch 1 and its keys. */
@@ -412,13 +420,22 @@ export class GroupSession {
    * with `write`'s records, before this resolves. Throws GroupError.
    */
   open(bytes: Uint8Array, options: OpenOptions = {}): Promise<OpenedGroupMessage> {
+    return this.openMessage(bytes, options, false)
+  }
+
+  /** `mailbox`: a group mailbox item's message, which an epoch key kept for the mailbox opens too. */
+  private openMessage(
+    bytes: Uint8Array,
+    options: OpenOptions,
+    mailbox: boolean,
+  ): Promise<OpenedGroupMessage> {
     return this.serial(async () => {
       const message = malformedIfWire(() => decodeGroupMessage(bytes))
       const state = this.checkSender(message)
       this.checkTime(message.timestamp)
       if (await this.tables.seen.has(this.seenKey(message.sender, message.id)))
         throw new GroupError('DUPLICATE', 'this message was opened before')
-      const plaintext = this.plaintextOf(message, state, options.via)
+      const plaintext = this.plaintextOf(message, state, options.via, mailbox)
       const opened: OpenedGroupMessage = {
         group: message.group,
         sender: message.sender,
@@ -434,6 +451,27 @@ export class GroupSession {
       ])
       await this.forgetOldestSeen()
       return opened
+    })
+  }
+
+  /**
+   * Deletes everything this identity holds of the group — state, chain,
+   * keys, dedupe entries — as if it had never been invited (a declined or
+   * expired invitation). The session is unusable afterwards.
+   */
+  forget(): Promise<void> {
+    return this.serial(async () => {
+      await this.keys.dropAll()
+      const ops: BatchOp[] = [this.tables.sessions.delOp(this.key())]
+      for (const table of [
+        this.tables.updates,
+        this.tables.pendingKeys,
+        this.tables.seen,
+        this.tables.seenByTime,
+      ])
+        for await (const key of table.keys({ prefix: this.prefix })) ops.push(table.delOp(key))
+      await this.options.store.batch(ops)
+      this.heldState = undefined
     })
   }
 
@@ -469,6 +507,27 @@ export class GroupSession {
       throw new GroupError('GROUP_DESTROYED', 'this group was destroyed: it takes no more messages or keys')
   }
 
+  /**
+   * High mode seals every message once per member and sends each copy
+   * directly: a local change may not switch a group above
+   * groups.highModeMaxMembers to it, nor grow a high-mode group past it.
+   * Changes that leave a larger high-mode group no larger (a kick, a
+   * rename) stay allowed; states from others are not checked (their
+   * bridges may be configured otherwise).
+   */
+  private checkHighModeSize(before: GroupState | undefined, after: GroupState): void {
+    const cap = this.options.config.highModeMaxMembers
+    if (after.config.mode !== 'high' || after.members.size <= cap) return
+    const wasHigh = before?.config.mode === 'high'
+    if (wasHigh && after.members.size <= before.members.size) return
+    throw new GroupError(
+      'HIGH_MODE_TOO_LARGE',
+      wasHigh
+        ? `a high-mode group may have at most ${cap} members (groups.highModeMaxMembers): each message is sealed and sent once per member`
+        : `a group of ${after.members.size} members cannot switch to high mode: at most ${cap} (groups.highModeMaxMembers), each message is sealed and sent once per member`,
+    )
+  }
+
   private requireState(): GroupState {
     if (!this.heldState) throw new GroupError('NOT_MEMBER', 'no state of this group is held')
     return this.heldState
@@ -477,6 +536,7 @@ export class GroupSession {
   private async commitLocal(change: StateChange): Promise<LocalChange> {
     const before = this.heldState
     const state = change.state
+    this.checkHighModeSize(before, state)
     const self = this.options.local.publicKey
     // A new epoch's key is drawn now and stored in the same batch as the state, so no crash
     // leaves this bridge in an epoch without its key. High mode uses no shared key.
@@ -589,9 +649,11 @@ export class GroupSession {
         'NOT_MEMBER',
         'key packages come from the signer of their state or an owner or admin',
       )
-    if (pkg.epoch < state.epoch - this.options.config.keptEpochs)
+    // Older than the kept window: taken only to open group mailbox items, when those keys are kept longer.
+    const { keptEpochs, epochKeyRetainMs, mailboxKeyRetainMs } = this.options.config
+    if (pkg.epoch < state.epoch - keptEpochs && mailboxKeyRetainMs <= epochKeyRetainMs)
       throw new GroupError('STALE_EPOCH', `epoch ${pkg.epoch} is older than the kept window`)
-    const held = this.keys.get(pkg.epoch)
+    const held = this.keys.forMailbox(pkg.epoch)
     if (held) {
       if (equal(held.epochKey, pkg.epochKey) && equal(held.mailboxSeed, pkg.mailboxSeed)) return 'duplicate'
       throw new GroupError('KEY_CONFLICT', `another key for epoch ${pkg.epoch} is held`)
@@ -655,7 +717,12 @@ export class GroupSession {
     return Math.max(this.record.seenFloor, this.now() - this.options.config.dedupeWindowMs)
   }
 
-  private plaintextOf(message: GroupMessage, state: GroupState, via: Uint8Array | undefined): Uint8Array {
+  private plaintextOf(
+    message: GroupMessage,
+    state: GroupState,
+    via: Uint8Array | undefined,
+    mailbox: boolean,
+  ): Uint8Array {
     if (message.mode === 'high') {
       if (!via || !equal(via, message.sender))
         throw new GroupError(
@@ -671,7 +738,7 @@ export class GroupSession {
       )
     if (message.epoch > state.epoch)
       throw new GroupError('FUTURE_EPOCH', `epoch ${message.epoch} is ahead of the state held`)
-    const key = this.keys.messageKey(message.epoch)
+    const key = this.keys.messageKey(message.epoch, { mailbox })
     if (!key) {
       if (message.epoch === state.epoch)
         throw new GroupError('FUTURE_EPOCH', `the key of epoch ${message.epoch} has not arrived yet`)

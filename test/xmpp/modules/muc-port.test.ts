@@ -306,6 +306,19 @@ test("remote invitation: the room passes the network member's invitation on to a
   assert.equal(item.attrs.from, REMOTE_JID)
   assert.equal(item.getChildText('reason'), 'join us')
   assert.equal(invite.getChildText('body'), `${REMOTE_JID} invites you to Invited: join us`)
+  // Declining (§7.8.2) is proposed to the network (which drops a held invitation) before it goes to the inviter.
+  actions.length = 0
+  await bob.xmpp.send(
+    xml`<message to='group2@${CONF}'><x xmlns='${MUC_USER}'><decline to='${REMOTE_JID}'><reason>no</reason></decline></x></message>`,
+  )
+  assert.deepEqual(strip(await proposed('decline')), {
+    type: 'decline',
+    room: 'group2',
+    account: 'bob',
+    nick: '',
+    to: REMOTE_JID,
+    reason: 'no',
+  })
   await assert.rejects(
     muc.remote.invite('nowhere', { account: 'bob', from: REMOTE }),
     (e: XMPPError) => e.condition === 'item-not-found',

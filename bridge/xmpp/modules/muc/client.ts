@@ -293,6 +293,16 @@ export class ClientStanzas {
     const decline = x.getChild('decline')!
     const inviter = JID.parse(decline.attrs.to ?? '')
     const reason = decline.getChildText('reason') ?? undefined
+    // The network forgets a held invitation the user turned down (the decliner is no occupant: nick '').
+    await this.muc.propose({
+      type: 'decline',
+      room: room.name,
+      account: from.local,
+      nick: '',
+      stamp: this.now,
+      to: inviter.bareString,
+      reason,
+    })
     await this.muc.ctx.route(
       createElement(
         'message',

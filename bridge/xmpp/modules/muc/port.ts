@@ -68,6 +68,8 @@ export type MucAction = ActionBase &
     | { type: 'role'; target: string; role: Role; reason?: string }
     /** A mediated invitation; in a members-only room it makes the invitee a member. */
     | { type: 'invite'; invitee: string; reason?: string }
+    /** XEP-0045 §7.8.2: the account declines an invitation to the room (`to`: the inviter's bare JID). */
+    | { type: 'decline'; to: string; reason?: string }
     | { type: 'destroy'; reason?: string; alternate?: string }
   )
 
