@@ -120,8 +120,21 @@ T new-session -d -s bob -x 160 -y 50 "${AS_USER[*]} env HOME=$BOB_HOME XDG_CONFI
   NCURSES_NO_UTF8_ACS=1 poezio -d $BOB_HOME/poezio.log"
 wait_for bob 'Authentication success.'
 [ "$(seen bob 'Certificate check required')" -eq 0 ] || fail "poezio did not recognise bridge B's certificate"
-# Poezio opens its command line on "/": the rest of the command comes after it.
-poezio() { T send-keys -t bob -l /; sleep 0.2; say bob "$1"; }
+# Types `text` into poezio and presses Enter. A command's "/" goes first (it opens poezio's command line).
+# Poezio has been seen to miss an Enter that came right after the text: Enter again while the text is
+# still on the input line (the pane's last line).
+poezio() {
+  local text=$1
+  if [ "${text:0:1}" = / ]; then T send-keys -t bob -l /; sleep 0.2; text=${text:1}; fi
+  T send-keys -t bob -l -- "$text"
+  for _ in 1 2 3; do
+    sleep 0.3
+    T send-keys -t bob Enter
+    sleep 0.3
+    T capture-pane -p -t bob | tail -1 | grep -qF -- "$text" || return 0
+  done
+  fail "poezio did not take: $1"
+}
 
 # Both identities are on the network (tunnels built, record published) before anyone is invited.
 for side in a b; do wait_log "$WORK/bridge-$side.log" 'identity reachable'; done
@@ -137,11 +150,11 @@ wait_for bob 'You are invited to the room'
 BOB_ROOM=$(T capture-pane -p -t bob | tr -d ' │\n' | grep -o "[a-z2-7]\{56\}@conference\.$DOMAIN" | head -1)
 [ -n "$BOB_ROOM" ] || fail "bob's screen shows no room JID"
 echo "ok: bob is invited to $BOB_ROOM"
-poezio "join $BOB_ROOM/Bob"
+poezio "/join $BOB_ROOM/Bob"
 wait_for bob 'You (Bob) joined the room'
 wait_for bob 'Alice joined the room'
 
-say bob 'Hello room, Bob here'
+poezio 'Hello room, Bob here'
 wait_for alice 'Bob: Hello room, Bob here'
 say alice 'Welcome Bob'
 wait_for bob 'Alice> Welcome Bob'
@@ -154,7 +167,7 @@ echo "ok: each message is seen once on each side"
 
 say alice '/subject set Tea time'
 wait_for bob 'Alice set the subject to: Tea time'
-poezio 'nick Robert'
+poezio '/nick Robert'
 wait_for alice 'Bob is now known as Robert'
 wait_for bob 'Bob is now known as Robert'
 say alice '/kick Robert too loud'

@@ -35,6 +35,8 @@ export const GROUP_LIMITS = {
   name: 128,
   description: 1024,
   nick: 64,
+  /** A reason op's text (XEP-0045 sets no limit; this is the description's). */
+  reason: 1024,
   /** One update, signature included: fits one messenger body of the smallest messaging.maxMessageBytes with room. */
   updateBytes: 60 * 1024,
 } as const
@@ -51,6 +53,11 @@ export type GroupOp =
   /** Bans an address (removing it when it is a member). */
   | { op: 'ban'; address: Uint8Array }
   | { op: 'unban'; address: Uint8Array }
+  /**
+   * Why the update's other ops were made (XEP-0045 `<reason/>` of a kick, ban
+   * or affiliation change): the rooms show it, the state does not keep it.
+   */
+  | { op: 'reason'; reason: string }
 
 export interface UnsignedGroupUpdate {
   /** The group's Ed25519 public key: its address. */
@@ -80,6 +87,7 @@ const OP = {
   remove: 7,
   ban: 8,
   unban: 9,
+  reason: 11,
 } as const
 const OP_NAMES = new Map<number, GroupOp['op']>(
   Object.entries(OP).map(([name, code]) => [code, name as GroupOp['op']]),
@@ -135,6 +143,10 @@ function writeOp(w: Writer, op: GroupOp): void {
     case 'unban':
       w.fixed(op.address, KEY_BYTES, 'address')
       return
+    case 'reason':
+      if (op.reason === '') throw new GroupWireError('GROUP_FIELD', 'an empty reason (leave the op out)')
+      w.text16(op.reason, GROUP_LIMITS.reason, 'reason')
+      return
   }
 }
 
@@ -169,6 +181,11 @@ function readOp(r: Reader): GroupOp {
     case 'ban':
     case 'unban':
       return { op, address: r.take(KEY_BYTES, 'address') }
+    case 'reason': {
+      const reason = r.text16(GROUP_LIMITS.reason, 'reason')
+      if (reason === '') throw new GroupWireError('GROUP_FIELD', 'an empty reason')
+      return { op, reason }
+    }
     default:
       throw new GroupWireError('GROUP_TYPE', `unknown op type ${code}`)
   }

@@ -21,7 +21,7 @@ test('Profanity on one bridge and poezio on another share a room: talk, subject,
   skip: missing.length > 0 && `not installed: ${missing.join(', ')} (scripts/ensure-system-deps.sh)`,
 }, async () => {
   const run = await promisify(execFile)('bash', ['scripts/interop-poezio-muc.sh'], {
-    timeout: 90_000,
+    timeout: 120_000,
   }).catch((err: { code?: number; stdout?: string; stderr?: string }) => err)
   const output = `${run.stdout ?? ''}${run.stderr ?? ''}`
   assert.equal('code' in run ? run.code : 0, 0, output)

@@ -55,6 +55,8 @@ export interface StateChange {
   banned: Uint8Array[]
   unbanned: Uint8Array[]
   configChanged: boolean
+  /** The update's reason op ('' without one): why a kick, ban or affiliation change was made. */
+  reason: string
   /** The epoch went up: a new epoch key is due from the signer. */
   newEpoch: boolean
 }
@@ -155,6 +157,8 @@ class Draft {
           refuse('STATE_NOT_ALLOWED', 'only owners and admins unban')
         this.banned.delete(key)
         return
+      case 'reason':
+        return
     }
   }
 
@@ -205,6 +209,8 @@ function checkRules(
   const cap = Math.min(draft.config.maxMembers, maxMembers)
   if (members.length > cap) refuse('STATE_INVALID', `${members.length} members; at most ${cap}`)
   if (draft.banned.size > 0xffff) refuse('STATE_INVALID', 'too many banned addresses')
+  if (update.ops.length > 0 && update.ops.every((op) => op.op === 'reason'))
+    refuse('STATE_INVALID', 'a reason alone changes nothing')
   const lost = before ? [...before.members.keys()].some((k) => !draft.members.has(k)) : false
   const toNormal = before?.config.mode === 'high' && draft.config.mode === 'normal'
   const previous = before?.epoch ?? 0
@@ -222,7 +228,7 @@ function diff(
   before: GroupState | undefined,
   after: GroupState,
   update: Uint8Array,
-  signer: Uint8Array,
+  { signer, ops }: GroupUpdate,
 ): StateChange {
   const old = before?.members ?? new Map<string, GroupMember>()
   const oldBanned = before?.banned ?? new Set<string>()
@@ -244,6 +250,7 @@ function diff(
     banned: [...after.banned].filter((k) => !oldBanned.has(k)).map(unhex),
     unbanned: [...oldBanned].filter((k) => !after.banned.has(k)).map(unhex),
     configChanged: (Object.keys(config) as (keyof GroupConfig)[]).some((k) => config[k] !== after.config[k]),
+    reason: ops.find((op) => op.op === 'reason')?.reason ?? '',
     newEpoch: after.epoch !== (before?.epoch ?? 0),
   }
 }
@@ -304,7 +311,7 @@ export function applyUpdate(
     members: draft.members,
     banned: draft.banned,
   }
-  return diff(held, state, updateBytes, update.signer)
+  return diff(held, state, updateBytes, update)
 }
 
 /**
