@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 ARTIFACTS=${INTEROP_ARTIFACTS:-$ROOT/test/artifacts/interop}
 STEP_TIMEOUT=${STEP_TIMEOUT:-20} # seconds a step may take to show on screen (it crosses the network)
+START_TIMEOUT=${START_TIMEOUT:-60} # seconds the testnet and a bridge may take to start (node and tsx, on a busy machine)
 DOMAIN=paranoim.localhost
 NAME=interop-poezio-muc
 PREFIX=muc-poezio-
@@ -59,9 +60,9 @@ fail() {
   exit 1
 }
 
-# Waits until `file` has a line matching `pattern` (grep -E).
+# Waits until `file` has a line matching `pattern` (grep -E), at most `timeout` seconds (STEP_TIMEOUT).
 wait_log() {
-  local file=$1 pattern=$2 deadline=$((SECONDS + STEP_TIMEOUT))
+  local file=$1 pattern=$2 deadline=$((SECONDS + ${3:-$STEP_TIMEOUT}))
   until grep -qE -- "$pattern" "$file" 2>/dev/null; do
     [ $SECONDS -lt $deadline ] || fail "$file never showed: $pattern"
     sleep 0.2
@@ -73,18 +74,22 @@ wait_log() {
 PIDS+=($!)
 printf '%s' 'alice-interop-pw' >"$WORK/alice.pw"
 printf '%s' 'bob-interop-pw' >"$WORK/bob.pw"
-"${PARANOIM[@]}" --data-dir "$WORK/a" identity create --nickname alice --password-file "$WORK/alice.pw" >"$WORK/alice.id" 2>&1 &
-"${PARANOIM[@]}" --data-dir "$WORK/b" identity create --nickname bob --password-file "$WORK/bob.pw" >"$WORK/bob.id" 2>&1 &
-wait %2 %3 || fail "identity create: $(cat "$WORK/alice.id" "$WORK/bob.id")"
+creating=()
+for who in alice bob; do
+  "${PARANOIM[@]}" --data-dir "$WORK/${who:0:1}" identity create --nickname "$who" --password-file "$WORK/$who.pw" \
+    >"$WORK/$who.id" 2>&1 &
+  creating+=($!)
+done
+for pid in "${creating[@]}"; do wait "$pid" || fail "identity create: $(cat "$WORK/alice.id" "$WORK/bob.id")"; done
 BOB_ADDRESS=$(sed -n 's/^address: //p' "$WORK/bob.id")
-wait_log "$WORK/testnet.log" '^bootstrap node: '
+wait_log "$WORK/testnet.log" '^bootstrap node: ' "$START_TIMEOUT"
 BOOTSTRAP=$(sed -n 's/^bootstrap node: \([0-9.:]*\).*/\1/p' "$WORK/testnet.log")
 for side in a b; do
   "${PARANOIM[@]}" --data-dir "$WORK/$side" start --set "dht.bootstrap=[\"$BOOTSTRAP\"]" --set xmpp.port=0 \
     --set xmpp.tlsPort=0 --set webui.enabled=false >"$WORK/bridge-$side.log" 2>&1 &
   PIDS+=($!)
 done
-for side in a b; do wait_log "$WORK/bridge-$side.log" 'XMPP server listening'; done
+for side in a b; do wait_log "$WORK/bridge-$side.log" 'XMPP server listening' "$START_TIMEOUT"; done
 port_of() { grep -o '"starttls":[0-9]*' "$WORK/bridge-$1.log" | head -1 | cut -d: -f2; }
 echo "testnet bootstrap $BOOTSTRAP; bridge A on 127.0.0.1:$(port_of a), bridge B on 127.0.0.1:$(port_of b)"
 

@@ -20,8 +20,9 @@ type ChangeAction = Extract<RoomAction, { type: 'configure' | 'invite' | 'affili
 /**
  * The signed state change a room action of an owner or admin makes
  * (docs/gateway.md "Groups"), made and stored by the group session, or
- * undefined when the state already says so. A reason given goes with it. A removal or a ban starts a new
- * epoch. The session refuses what the signer may not do (GroupError).
+ * undefined when the state already says so. A reason given goes with it. A
+ * removal or a ban starts a new epoch. The session refuses what the signer
+ * may not do (GroupError).
  */
 export async function proposeChange(
   member: GroupMember,

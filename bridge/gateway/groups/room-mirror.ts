@@ -37,9 +37,9 @@ async function attempt(ctx: MirrorContext, what: string, task: () => Promise<voi
  * What signed state changes do to the room on this bridge (docs/gateway.md
  * "Groups"): the configuration and affiliations follow the state; a removed
  * member still in the room is kicked (307), a banned one banned (301), with
- * the update's reason. The
- * room appears when `local` (the identity these changes reached) is added,
- * with the whole state's affiliations. Changes before that are not shown.
+ * the update's reason. The room appears when `local` (the identity these
+ * changes reached) is added, with the whole state's affiliations. Changes
+ * before that are not shown.
  */
 export async function mirrorChanges(
   ctx: MirrorContext,
