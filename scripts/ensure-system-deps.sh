@@ -16,7 +16,9 @@ fi
 check ip iproute2
 check chromium chromium # the web UI's browser tests (playwright-core drives /usr/bin/chromium)
 check profanity profanity # a real Jabber client: test/xmpp/interop-profanity.test.ts
-check tmux tmux # drives it
+check poezio poezio # a second real client (slixmpp): test/e2e/groups-poezio.test.ts
+check tmux tmux # drives them
+check openssl openssl # the poezio check pins the bridge certificate's key
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages for the tests: ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

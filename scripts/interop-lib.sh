@@ -1,6 +1,6 @@
-# Shared by the interop scripts that drive Profanity through tmux (source it; not run on its own).
+# Shared by the interop scripts that drive real clients through tmux (source it; not run on its own).
 # The caller sets TMUX_SOCKET (a private tmux server), ARTIFACTS, STEP_TIMEOUT and defines fail().
-# `who` is a tmux session name, one per Profanity instance.
+# `who` is a tmux session name, one per client instance (Profanity, poezio). The Profanity helpers need DOMAIN.
 
 T() { tmux -L "$TMUX_SOCKET" "$@"; }
 
@@ -32,3 +32,35 @@ wait_for() {
 
 # Types `text` into `who`'s Profanity and presses Enter.
 say() { T send-keys -t "$1" -l -- "$2"; T send-keys -t "$1" Enter; }
+
+# Opens a Profanity (debug log on) as tmux session `who`, with `home` as its HOME.
+start_profanity() {
+  local who=$1 home=$2
+  mkdir -p "$home"
+  T new-session -d -s "$who" -x 160 -y 50 "HOME=$home TERM=xterm-256color profanity -l DEBUG"
+  wait_for "$who" 'Type /help for help information'
+}
+
+# The SHA-1 fingerprint of the certificate of the bridge that wrote `log`, as Profanity prints it:
+# lowercase hex without colons.
+profanity_fingerprint() {
+  grep -o '"fingerprintSha1":"[0-9A-F:]*"' "$1" | head -1 | cut -d'"' -f4 | tr -d : | tr A-F a-f
+}
+
+# Logs `who` in as `who@$DOMAIN` with `password` on `port` with Profanity's `tls` policy. The first time
+# (`first`), Profanity shows the self-signed certificate: it is accepted for good (`/tls always`) only if
+# its fingerprint is `fingerprint` (the bridge's).
+profanity_login() {
+  local who=$1 port=$2 policy=$3 first=$4 fingerprint=$5 password=$6 prompts logins
+  prompts=$(seen "$who" 'Enter password')
+  logins=$(seen "$who" 'logged in successfully')
+  say "$who" "/connect $who@$DOMAIN server 127.0.0.1 port $port tls $policy"
+  wait_for "$who" 'Enter password' $((prompts + 1))
+  say "$who" "$password"
+  if [ "$first" = first ]; then
+    wait_for "$who" 'TLS certificate verification failed: self-signed certificate'
+    wait_for "$who" "Fingerprint         : $fingerprint"
+    say "$who" '/tls always'
+  fi
+  wait_for "$who" 'logged in successfully' $((logins + 1))
+}

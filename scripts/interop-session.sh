@@ -67,33 +67,14 @@ done
 BRIDGE_PID=$!
 for _ in $(seq $((STEP_TIMEOUT * 5))); do grep -q 'XMPP server listening' "$WORK/bridge.log" && break; sleep 0.2; done
 grep -q 'XMPP server listening' "$WORK/bridge.log" || fail "the bridge did not start"
-# The SHA-1 fingerprint as Profanity prints it: lowercase hex without colons.
-FINGERPRINT=$(grep -o '"fingerprintSha1":"[0-9A-F:]*"' "$WORK/bridge.log" | head -1 | cut -d'"' -f4 | tr -d : | tr A-F a-f)
+FINGERPRINT=$(profanity_fingerprint "$WORK/bridge.log")
 [ -n "$FINGERPRINT" ] || fail "the bridge log shows no fingerprintSha1"
 echo "bridge on 127.0.0.1:$XMPP_PORT (STARTTLS) and :$TLS_PORT (direct TLS), certificate SHA-1 $FINGERPRINT"
 
-for who in alice bob; do
-  mkdir -p "$WORK/home-$who"
-  T new-session -d -s "$who" -x 160 -y 50 "HOME=$WORK/home-$who TERM=xterm-256color profanity -l DEBUG"
-  wait_for "$who" 'Type /help for help information'
-done
+for who in alice bob; do start_profanity "$who" "$WORK/home-$who"; done
 
-# Logs `who` in on `port` with Profanity's `tls` policy. The first time, Profanity shows the self-signed
-# certificate: it is accepted for good (`/tls always`) only if its fingerprint is the bridge's.
-login() {
-  local who=$1 port=$2 policy=$3 first=$4 prompts logins
-  prompts=$(seen "$who" 'Enter password')
-  logins=$(seen "$who" 'logged in successfully')
-  say "$who" "/connect $who@$DOMAIN server 127.0.0.1 port $port tls $policy"
-  wait_for "$who" 'Enter password' $((prompts + 1))
-  say "$who" "$(cat "$WORK/$who.pw")"
-  if [ "$first" = first ]; then
-    wait_for "$who" 'TLS certificate verification failed: self-signed certificate'
-    wait_for "$who" "Fingerprint         : $FINGERPRINT"
-    say "$who" '/tls always'
-  fi
-  wait_for "$who" 'logged in successfully' $((logins + 1))
-}
+# Logs `who` in on `port` with Profanity's `tls` policy (see profanity_login).
+login() { profanity_login "$1" "$2" "$3" "$4" "$FINGERPRINT" "$(cat "$WORK/$1.pw")"; }
 
 login alice "$XMPP_PORT" force first
 login bob "$XMPP_PORT" force first

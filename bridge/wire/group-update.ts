@@ -39,6 +39,8 @@ export const GROUP_LIMITS = {
   destroyReason: 1024,
   /** The alternate venue a destroy names: a bare JID (RFC 7622: localpart and domainpart ≤ 1023 bytes each). */
   alternateVenue: 2047,
+  /** A reason op's text (XEP-0045 sets no limit; this is the description's). */
+  reason: 1024,
   /** One update, signature included: fits one messenger body of the smallest messaging.maxMessageBytes with room. */
   updateBytes: 60 * 1024,
 } as const
@@ -60,6 +62,11 @@ export type GroupOp =
    * follow. `reason` and `alternate` (a room JID) are '' when not given.
    */
   | { op: 'destroy'; reason: string; alternate: string }
+  /**
+   * Why the update's other ops were made (XEP-0045 `<reason/>` of a kick, ban
+   * or affiliation change): the rooms show it, the state does not keep it.
+   */
+  | { op: 'reason'; reason: string }
 
 export interface UnsignedGroupUpdate {
   /** The group's Ed25519 public key: its address. */
@@ -90,6 +97,7 @@ const OP = {
   ban: 8,
   unban: 9,
   destroy: 10,
+  reason: 11,
 } as const
 const OP_NAMES = new Map<number, GroupOp['op']>(
   Object.entries(OP).map(([name, code]) => [code, name as GroupOp['op']]),
@@ -152,6 +160,10 @@ function writeOp(w: Writer, op: GroupOp): void {
         'alternate venue',
       )
       return
+    case 'reason':
+      if (op.reason === '') throw new GroupWireError('GROUP_FIELD', 'an empty reason (leave the op out)')
+      w.text16(op.reason, GROUP_LIMITS.reason, 'reason')
+      return
   }
 }
 
@@ -192,6 +204,11 @@ function readOp(r: Reader): GroupOp {
         reason: r.text16(GROUP_LIMITS.destroyReason, 'destroy reason'),
         alternate: r.text16(GROUP_LIMITS.alternateVenue, 'alternate venue'),
       }
+    case 'reason': {
+      const reason = r.text16(GROUP_LIMITS.reason, 'reason')
+      if (reason === '') throw new GroupWireError('GROUP_FIELD', 'an empty reason')
+      return { op, reason }
+    }
     default:
       throw new GroupWireError('GROUP_TYPE', `unknown op type ${code}`)
   }

@@ -20,8 +20,9 @@ type ChangeAction = Extract<RoomAction, { type: 'configure' | 'invite' | 'affili
 /**
  * The signed state change a room action of an owner or admin makes
  * (docs/gateway.md "Groups"), made and stored by the group session, or
- * undefined when the state already says so. A removal or a ban starts a new
- * epoch. The session refuses what the signer may not do (GroupError).
+ * undefined when the state already says so. A reason given goes with it. A
+ * removal or a ban starts a new epoch. The session refuses what the signer
+ * may not do (GroupError).
  */
 export async function proposeChange(
   member: GroupMember,
@@ -30,6 +31,9 @@ export async function proposeChange(
 ): Promise<LocalChange | undefined> {
   const ops = await opsOf(member, action, ctx)
   if (ops.length === 0) return undefined
+  // The reason of a kick, ban or affiliation change travels with it, for the other members' rooms to show.
+  if ((action.type === 'role' || action.type === 'affiliation') && action.reason)
+    ops.push({ op: 'reason', reason: action.reason })
   const newEpoch = ops.some((op) => op.op === 'remove' || op.op === 'ban')
   return member.session.change(ops, { newEpoch })
 }

@@ -37,9 +37,10 @@ async function attempt(ctx: MirrorContext, what: string, task: () => Promise<voi
 /**
  * What signed state changes do to the room on this bridge (docs/gateway.md
  * "Groups"): the configuration and affiliations follow the state; a removed
- * member still in the room is kicked (307), a banned one banned (301). The
- * room appears when `local` (the identity these changes reached) is added,
- * with the whole state's affiliations. Changes before that are not shown.
+ * member still in the room is kicked (307), a banned one banned (301), with
+ * the update's reason. The room appears when `local` (the identity these
+ * changes reached) is added, with the whole state's affiliations. Changes
+ * before that are not shown.
  */
 export async function mirrorChanges(
   ctx: MirrorContext,
@@ -50,9 +51,10 @@ export async function mirrorChanges(
   for (const change of changes) {
     const { state } = change
     const actor = encodeAddress(change.signer)
+    const why = change.reason ? { reason: change.reason } : {}
     const affiliate = (address: Uint8Array, affiliation: RoomAffiliation) =>
       attempt(ctx, 'affiliation', () =>
-        ctx.muc.affiliation(room, { actor, target: memberJid(ctx, address), affiliation }),
+        ctx.muc.affiliation(room, { actor, target: memberJid(ctx, address), affiliation, ...why }),
       )
     if (change.added.some((m) => equal(m.address, local))) {
       await restoreRoom(ctx, room, state, actor)
@@ -69,7 +71,7 @@ export async function mirrorChanges(
       ctx.occupants.leave(state.group, address)
       if (banned.has(hex(address))) continue
       if (nick !== undefined)
-        await attempt(ctx, 'kick', () => ctx.muc.role(room, { actor, nick, role: 'none' }))
+        await attempt(ctx, 'kick', () => ctx.muc.role(room, { actor, nick, role: 'none', ...why }))
       await affiliate(address, 'none')
     }
     for (const address of change.banned) await affiliate(address, 'outcast')

@@ -59,6 +59,8 @@ export interface StateChange {
   banned: Uint8Array[]
   unbanned: Uint8Array[]
   configChanged: boolean
+  /** The update's reason op ('' without one): why a kick, ban or affiliation change was made. */
+  reason: string
   /** The epoch went up: a new epoch key is due from the signer. */
   newEpoch: boolean
   /** This update destroyed the group. */
@@ -167,6 +169,8 @@ class Draft {
         this.ownerOnly('destroy the group')
         if (this.touched.size > 1) refuse('STATE_INVALID', 'a destroy is the only op of its update')
         this.destroyed = { reason: op.reason, alternate: op.alternate }
+        break
+      case 'reason':
         return
     }
   }
@@ -218,6 +222,8 @@ function checkRules(
   const cap = Math.min(draft.config.maxMembers, maxMembers)
   if (members.length > cap) refuse('STATE_INVALID', `${members.length} members; at most ${cap}`)
   if (draft.banned.size > 0xffff) refuse('STATE_INVALID', 'too many banned addresses')
+  if (update.ops.length > 0 && update.ops.every((op) => op.op === 'reason'))
+    refuse('STATE_INVALID', 'a reason alone changes nothing')
   const lost = before ? [...before.members.keys()].some((k) => !draft.members.has(k)) : false
   const toNormal = before?.config.mode === 'high' && draft.config.mode === 'normal'
   const previous = before?.epoch ?? 0
@@ -235,7 +241,7 @@ function diff(
   before: GroupState | undefined,
   after: GroupState,
   update: Uint8Array,
-  signer: Uint8Array,
+  { signer, ops }: GroupUpdate,
 ): StateChange {
   const old = before?.members ?? new Map<string, GroupMember>()
   const oldBanned = before?.banned ?? new Set<string>()
@@ -257,6 +263,7 @@ function diff(
     banned: [...after.banned].filter((k) => !oldBanned.has(k)).map(unhex),
     unbanned: [...oldBanned].filter((k) => !after.banned.has(k)).map(unhex),
     configChanged: (Object.keys(config) as (keyof GroupConfig)[]).some((k) => config[k] !== after.config[k]),
+    reason: ops.find((op) => op.op === 'reason')?.reason ?? '',
     newEpoch: after.epoch !== (before?.epoch ?? 0),
     destroyed: after.destroyed !== undefined,
   }
@@ -324,7 +331,7 @@ export function applyUpdate(
     banned: draft.banned,
     ...(draft.destroyed ? { destroyed: draft.destroyed } : {}),
   }
-  return diff(held, state, updateBytes, update.signer)
+  return diff(held, state, updateBytes, update)
 }
 
 /**
