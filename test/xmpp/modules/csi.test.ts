@@ -37,6 +37,9 @@ test('an inactive client gets presence updates (latest only) and chat states onl
   await inactive(phone)
   await pc.xmpp.send(xml`<presence><show>away</show></presence>`)
   await pc.xmpp.send(xml`<presence><show>dnd</show></presence>`)
+  // The server handles pc's stream in order: once the ping is answered, both presences were routed
+  // (else, on a loaded machine, bob's message may overtake them).
+  await iq(pc, xml`<iq type='get' id='after-presence'><ping xmlns='urn:xmpp:ping'/></iq>`)
   await bob.xmpp.send(xml`
     <message to='${A}/phone' type='chat' id='s1'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`)
   assert.ok(await nothing(phone, () => true, 400), 'presence and chat states are held back')
