@@ -33,11 +33,25 @@ export interface Side {
   room: string
 }
 
-export async function startSide(root: string, nickname: string, bootstrap: string): Promise<Side> {
-  const dataDir = join(root, nickname)
+export interface Account {
+  nickname: string
+  nick: string
+  address: string
+  client: TestClient
+}
+
+/** An in-process bridge on the relay testnet with one account per nickname, each logged in and available. */
+export async function startBridgeWith(
+  root: string,
+  nicknames: string[],
+  bootstrap: string,
+  overrides: Record<string, unknown> = {},
+): Promise<{ config: Config; store: Store; bridge: Bridge; accounts: Account[] }> {
+  const dataDir = join(root, nicknames[0]!)
   const config = loadConfig({
     files: [join(import.meta.dirname, '../../config/testnet.toml')],
     overrides: {
+      ...overrides,
       store: { dataDir },
       identity: { kdf: { logN: 10 } },
       xmpp: { port: 0, tlsPort: 0 },
@@ -49,15 +63,31 @@ export async function startSide(root: string, nickname: string, bootstrap: strin
   })
   const store = await openStore({ dataDir })
   const identities = new IdentityService({ store, kdf: config.identity.kdf, log: silentLogger })
-  const { address } = await identities.create(nickname, PASSWORD)
+  const addresses: string[] = []
+  for (const nickname of nicknames) addresses.push((await identities.create(nickname, PASSWORD)).address)
   const bridge = createBridge(config, { log: silentLogger, store })
   await bridge.start()
   const port = bridge.status().xmpp!.port
   trustCertificate(await readFile(join(dataDir, 'tls', `${DOMAIN}.crt`), 'utf8'), port)
+  const accounts: Account[] = []
+  for (const [i, nickname] of nicknames.entries())
+    accounts.push({ ...(await loginAs(nickname, port)), address: addresses[i]! })
+  return { config, store, bridge, accounts }
+}
+
+/** Logs `nickname` in on the bridge at `port` and makes it available; its room nick is the name capitalised. */
+export async function loginAs(
+  nickname: string,
+  port: number,
+): Promise<{ nickname: string; nick: string; client: TestClient }> {
   const client = await login(port, nickname, { password: PASSWORD, resource: 'test' })
   await client.xmpp.send(xml('presence'))
-  const nick = nickname[0]!.toUpperCase() + nickname.slice(1)
-  return { nickname, nick, address, config, store, bridge, client, room: '' }
+  return { nickname, nick: nickname[0]!.toUpperCase() + nickname.slice(1), client }
+}
+
+export async function startSide(root: string, nickname: string, bootstrap: string): Promise<Side> {
+  const { config, store, bridge, accounts } = await startBridgeWith(root, [nickname], bootstrap)
+  return { ...accounts[0]!, config, store, bridge, room: '' }
 }
 
 export async function until(what: string, check: () => boolean, timeoutMs = WAIT): Promise<void> {

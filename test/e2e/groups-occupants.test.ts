@@ -1,26 +1,27 @@
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { createElement as xml } from 'ltx'
-import { loadConfig } from '../../bridge/config/load.js'
 import type { Testnet } from '../../bridge/dht/testnet.js'
 import { STALE_STATUS } from '../../bridge/gateway/groups/stale-occupants.js'
-import { silentLogger } from '../../bridge/log.js'
-import { type Bridge, createBridge } from '../../bridge/service/bridge.js'
-import { IdentityService } from '../../bridge/service/identities.js'
-import { openStore, type Store } from '../../bridge/store/index.js'
+import type { Bridge } from '../../bridge/service/bridge.js'
+import type { Store } from '../../bridge/store/index.js'
 import { tempDir } from '../store/helpers.js'
-import { login, type TestClient, trustCertificate } from '../xmpp/client.js'
+import { type TestClient, trustCertificate } from '../xmpp/client.js'
 import { type BridgeProcess, createIdentity, startBridgeProcess } from './bridge-process.js'
+import {
+  DOMAIN,
+  loginAs,
+  MUC,
+  MUC_USER,
+  PASSWORD,
+  SERVICE,
+  startBridgeWith,
+  until,
+  WAIT,
+} from './groups-helpers.js'
 import { startRelayTestnet } from './relay-testnet.js'
 
-const DOMAIN = 'paranoim.localhost'
-const SERVICE = `conference.${DOMAIN}`
-const PASSWORD = 'correct horse battery'
-const MUC = 'http://jabber.org/protocol/muc'
-const MUC_USER = `${MUC}#user`
-const WAIT = 30_000
 /** Short enough for a test, long enough that a busy machine's slow ack is not taken for a crash. */
 const UNREACHABLE_MS = 3000
 const STALE_MS = 2000
@@ -42,28 +43,8 @@ interface Side {
 }
 
 async function startInProcess(root: string, nickname: string, bootstrap: string): Promise<Side> {
-  const dataDir = join(root, nickname)
-  const config = loadConfig({
-    files: [join(import.meta.dirname, '../../config/testnet.toml')],
-    overrides: {
-      ...OVERRIDES,
-      store: { dataDir },
-      identity: { kdf: { logN: 10 } },
-      xmpp: { port: 0, tlsPort: 0 },
-      webui: { enabled: false },
-      dht: { bootstrap: [bootstrap] },
-      net: { host: '127.0.0.1' },
-      log: { level: 'silent' },
-    },
-  })
-  const store = await openStore({ dataDir })
-  const identities = new IdentityService({ store, kdf: config.identity.kdf, log: silentLogger })
-  const { address } = await identities.create(nickname, PASSWORD)
-  const bridge = createBridge(config, { log: silentLogger, store })
-  await bridge.start()
-  const port = bridge.status().xmpp!.port
-  trustCertificate(await readFile(join(dataDir, 'tls', `${DOMAIN}.crt`), 'utf8'), port)
-  return { ...(await client(nickname, port)), address, bridge, store }
+  const { store, bridge, accounts } = await startBridgeWith(root, [nickname], bootstrap, OVERRIDES)
+  return { ...accounts[0]!, bridge, store, room: '' }
 }
 
 async function startProcess(root: string, nickname: string, bootstrap: string): Promise<Side> {
@@ -74,21 +55,7 @@ async function startProcess(root: string, nickname: string, bootstrap: string): 
     'groups.orderHoldMs=200',
   ])
   trustCertificate(process.cert, process.port)
-  return { ...(await client(nickname, process.port)), address, process }
-}
-
-async function client(nickname: string, port: number) {
-  const client = await login(port, nickname, { password: PASSWORD, resource: 'test' })
-  await client.xmpp.send(xml('presence'))
-  return { nick: nickname[0]!.toUpperCase() + nickname.slice(1), client, room: '' }
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = WAIT): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
+  return { ...(await loginAs(nickname, process.port)), address, process, room: '' }
 }
 
 /** The room presences of `occupant` that `viewer` got: type, show, status. */

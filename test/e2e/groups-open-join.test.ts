@@ -1,19 +1,24 @@
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type Element, createElement as xml } from 'ltx'
-import { loadConfig } from '../../bridge/config/load.js'
 import { encodeAddress, parseAddress } from '../../bridge/crypto/address.js'
 import { generateIdentity } from '../../bridge/crypto/identity.js'
 import type { Testnet } from '../../bridge/dht/testnet.js'
-import { silentLogger } from '../../bridge/log.js'
 import { GroupSession } from '../../bridge/messaging/groups/session.js'
-import { type Bridge, createBridge } from '../../bridge/service/bridge.js'
-import { IdentityService } from '../../bridge/service/identities.js'
-import { openStore, type Store } from '../../bridge/store/index.js'
+import type { Bridge } from '../../bridge/service/bridge.js'
+import type { Store } from '../../bridge/store/index.js'
 import { tempDir } from '../store/helpers.js'
-import { login, type TestClient, trustCertificate } from '../xmpp/client.js'
+import {
+  type Account,
+  DOMAIN,
+  field,
+  MUC,
+  MUC_USER,
+  SERVICE,
+  startBridgeWith,
+  until,
+  WAIT,
+} from './groups-helpers.js'
 import { startRelayTestnet } from './relay-testnet.js'
 
 /**
@@ -24,67 +29,11 @@ import { startRelayTestnet } from './relay-testnet.js'
  * testnet: alice's owns the room; carol's (carol, erin) has never heard of it; bob's holds
  * bob (banned before he ever came) and dave (who comes once it is members-only).
  */
-const DOMAIN = 'paranoim.localhost'
-const SERVICE = `conference.${DOMAIN}`
-const PASSWORD = 'correct horse battery'
-const MUC = 'http://jabber.org/protocol/muc'
-const MUC_USER = `${MUC}#user`
-const WAIT = 30_000
-
-interface Account {
-  nickname: string
-  nick: string
-  address: string
-  client: TestClient
-}
-
 interface Side {
   store: Store
   bridge: Bridge
   accounts: Account[]
 }
-
-async function startSide(root: string, nicknames: string[], bootstrap: string): Promise<Side> {
-  const dataDir = join(root, nicknames[0]!)
-  const config = loadConfig({
-    files: [join(import.meta.dirname, '../../config/testnet.toml')],
-    overrides: {
-      store: { dataDir },
-      identity: { kdf: { logN: 10 } },
-      xmpp: { port: 0, tlsPort: 0 },
-      webui: { enabled: false },
-      dht: { bootstrap: [bootstrap] },
-      net: { host: '127.0.0.1' },
-      log: { level: 'silent' },
-    },
-  })
-  const store = await openStore({ dataDir })
-  const identities = new IdentityService({ store, kdf: config.identity.kdf, log: silentLogger })
-  const addresses = []
-  for (const nickname of nicknames) addresses.push((await identities.create(nickname, PASSWORD)).address)
-  const bridge = createBridge(config, { log: silentLogger, store })
-  await bridge.start()
-  const port = bridge.status().xmpp!.port
-  trustCertificate(await readFile(join(dataDir, 'tls', `${DOMAIN}.crt`), 'utf8'), port)
-  const accounts: Account[] = []
-  for (const [i, nickname] of nicknames.entries()) {
-    const client = await login(port, nickname, { password: PASSWORD, resource: 'test' })
-    await client.xmpp.send(xml('presence'))
-    const nick = nickname[0]!.toUpperCase() + nickname.slice(1)
-    accounts.push({ nickname, nick, address: addresses[i]!, client })
-  }
-  return { store, bridge, accounts }
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = WAIT): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-const field = (name: string, value: string) => xml('field', { var: name }, xml('value', {}, value))
 
 /** Enters `room` and resolves to 'in' (self-presence, status 110) or the error condition of the refusal. */
 async function enter(who: Account, room: string): Promise<string> {
@@ -153,7 +102,9 @@ describe('open rooms: joined by address, with no invitation, across three bridge
     testnet = net.testnet
     const root = await tempDir('paranoim-open-join-')
     sides = await Promise.all(
-      [['alice'], ['carol', 'erin'], ['bob', 'dave']].map((names) => startSide(root, names, net.bootstrap)),
+      [['alice'], ['carol', 'erin'], ['bob', 'dave']].map((names) =>
+        startBridgeWith(root, names, net.bootstrap),
+      ),
     )
     ;[alice, carol, erin, bob, dave] = sides.flatMap((side) => side.accounts) as [
       Account,
