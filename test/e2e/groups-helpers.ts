@@ -99,6 +99,30 @@ export async function until(what: string, check: () => boolean, timeoutMs = WAIT
 }
 
 export const field = (name: string, value: string) => xml('field', { var: name }, xml('value', {}, value))
+/** Submits the owner's configuration form of `room` (XEP-0045 §10.1.3) with these muc#roomconfig fields. */
+export function configureRoom(
+  client: TestClient,
+  room: string,
+  fields: Record<string, string>,
+): Promise<Element> {
+  return client.xmpp.iqCaller.request(
+    xml(
+      'iq',
+      { type: 'set', to: room },
+      xml(
+        'query',
+        { xmlns: `${MUC}#owner` },
+        xml(
+          'x',
+          { xmlns: 'jabber:x:data', type: 'submit' },
+          field('FORM_TYPE', `${MUC}#roomconfig`),
+          ...Object.entries(fields).map(([name, value]) => field(name, value)),
+        ),
+      ),
+    ),
+  )
+}
+
 export const jid = (side: Side) => `${side.address}@${DOMAIN}`
 
 /** Presences from `occupant` in the room as `viewer` saw them: 'available' or 'unavailable', with status codes. */
@@ -174,22 +198,7 @@ export async function openRoom(owner: Side, others: Side[], name: string): Promi
   await until('the owner in the new room', () =>
     presencesOf(owner, owner).some((p) => p.codes.includes('201')),
   )
-  await owner.client.xmpp.iqCaller.request(
-    xml(
-      'iq',
-      { type: 'set', to: owner.room },
-      xml(
-        'query',
-        { xmlns: `${MUC}#owner` },
-        xml(
-          'x',
-          { xmlns: 'jabber:x:data', type: 'submit' },
-          field('FORM_TYPE', `${MUC}#roomconfig`),
-          field('muc#roomconfig_membersonly', '1'),
-        ),
-      ),
-    ),
-  )
+  await configureRoom(owner.client, owner.room, { 'muc#roomconfig_membersonly': '1' })
   for (const invitee of others)
     await owner.client.xmpp.send(
       xml('message', { to: owner.room }, xml('x', { xmlns: MUC_USER }, xml('invite', { to: jid(invitee) }))),

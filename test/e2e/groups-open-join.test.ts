@@ -10,8 +10,8 @@ import type { Store } from '../../bridge/store/index.js'
 import { tempDir } from '../store/helpers.js'
 import {
   type Account,
+  configureRoom,
   DOMAIN,
-  field,
   MUC,
   MUC_USER,
   SERVICE,
@@ -66,25 +66,11 @@ function groupchat(viewer: Account, room: string, from: Account): string[] {
     .map((s) => s.getChildText('body')!)
 }
 
-function configure(owner: Account, room: string, membersOnly: boolean) {
-  return owner.client.xmpp.iqCaller.request(
-    xml(
-      'iq',
-      { type: 'set', to: room },
-      xml(
-        'query',
-        { xmlns: `${MUC}#owner` },
-        xml(
-          'x',
-          { xmlns: 'jabber:x:data', type: 'submit' },
-          field('FORM_TYPE', `${MUC}#roomconfig`),
-          field('muc#roomconfig_roomname', 'Open door'),
-          field('muc#roomconfig_membersonly', membersOnly ? '1' : '0'),
-        ),
-      ),
-    ),
-  )
-}
+const configure = (owner: Account, room: string, membersOnly: boolean) =>
+  configureRoom(owner.client, room, {
+    'muc#roomconfig_roomname': 'Open door',
+    'muc#roomconfig_membersonly': membersOnly ? '1' : '0',
+  })
 
 describe('open rooms: joined by address, with no invitation, across three bridges', () => {
   let testnet: Testnet

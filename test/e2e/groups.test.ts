@@ -6,8 +6,8 @@ import type { Testnet } from '../../bridge/dht/testnet.js'
 import type { GroupSession } from '../../bridge/messaging/groups/session.js'
 import { tempDir } from '../store/helpers.js'
 import {
+  configureRoom,
   DOMAIN,
-  field,
   groupchat,
   jid,
   join_,
@@ -54,24 +54,11 @@ describe('group chat across three bridges: one room, three @xmpp/client users', 
     alice.room = `team@${SERVICE}`
     await join_(alice)
     await until('alice in the new room', () => presencesOf(alice, alice).some((p) => p.codes.includes('201')))
-    await alice.client.xmpp.iqCaller.request(
-      xml(
-        'iq',
-        { type: 'set', to: alice.room },
-        xml(
-          'query',
-          { xmlns: `${MUC}#owner` },
-          xml(
-            'x',
-            { xmlns: 'jabber:x:data', type: 'submit' },
-            field('FORM_TYPE', `${MUC}#roomconfig`),
-            field('muc#roomconfig_roomname', 'Team'),
-            field('muc#roomconfig_roomdesc', 'three bridges'),
-            field('muc#roomconfig_membersonly', '1'),
-          ),
-        ),
-      ),
-    )
+    await configureRoom(alice.client, alice.room, {
+      'muc#roomconfig_roomname': 'Team',
+      'muc#roomconfig_roomdesc': 'three bridges',
+      'muc#roomconfig_membersonly': '1',
+    })
     // Bob by a mediated invitation (XEP-0045 §7.8.2), carol by a direct one (XEP-0249, as Conversations
     // sends): either signs the invitee in, and its bridge shows the room's mediated invitation.
     await alice.client.xmpp.send(
