@@ -25,7 +25,10 @@ describe('declined invitations: group body type 8 (docs/protocol.md "Declined in
     const decline = encodeGroupControl({ type: 'decline', group, reason: 'busy' })
     assert.throws(() => decodeGroupControl(decline.subarray(0, 20)), wireError('GROUP_LENGTH'))
     assert.throws(() => decodeGroupControl(decline.subarray(0, 35)), wireError('GROUP_LENGTH'))
-    assert.throws(() => decodeGroupControl(decline.subarray(0, decline.length - 1)), wireError('GROUP_LENGTH'))
+    assert.throws(
+      () => decodeGroupControl(decline.subarray(0, decline.length - 1)),
+      wireError('GROUP_LENGTH'),
+    )
     assert.throws(() => decodeGroupControl(Uint8Array.of(...decline, 0)), wireError('GROUP_LENGTH'))
     assert.throws(
       () => decodeGroupControl(Uint8Array.of(...decline.subarray(0, 34), 0, 2, 0xff, 0xfe)),
