@@ -26,6 +26,7 @@ import { GatewayError } from '../errors.js'
 import type { GatewayMessenger } from '../gateway.js'
 import { Throttle } from '../presence-throttle.js'
 import { AdmissionLimits, admissionVerdict } from './admission.js'
+import { EarlyRoles } from './early-roles.js'
 import type { GroupMailboxPort } from './mailbox-port.js'
 import { GroupMember } from './member.js'
 import { occupantPresence, PLAIN_PRESENCE, presenceChildren, samePresence } from './occupant-presence.js'
@@ -110,6 +111,8 @@ export class GroupGateway {
   private readonly stale: StaleOccupants
   /** Local occupants' show/status changes, at most one per groups.occupantPresenceIntervalMs each. */
   private readonly presenceChanges: Throttle<{ member: GroupMember; presence: OccupantPresence }>
+  /** Role bodies whose target's join is still on its way. */
+  private readonly earlyRoles: EarlyRoles
   /** Local clients waiting to be let into open rooms this bridge holds nothing of. */
   private readonly openJoins: OpenJoins
   /** The door of the open rooms this bridge's owners and admins admit to. */
@@ -131,6 +134,7 @@ export class GroupGateway {
       now: this.now,
     })
     this.limits = new AdmissionLimits(config, this.now)
+    this.earlyRoles = new EarlyRoles(config.earlyRoleMs, this.now)
     this.records = new RoomRecords({
       port: options.records,
       store: options.store,
@@ -733,13 +737,20 @@ export class GroupGateway {
     // A join of an occupant already in (a welcome crossing our own) changes nothing.
     if (body.kind === 'join' && !fresh) return
     await showMessage(this.mirror(), this.rooms.roomOf(group), message)
-    if (body.kind === 'join') await this.welcome(group, sender)
+    if (body.kind !== 'join') return
+    const early = this.earlyRoles.take(group, sender)
+    if (early) await this.roleArrived(state, early)
+    await this.welcome(group, sender)
   }
 
   /** A moderator's role change from elsewhere: applied and shown when the sender may make it, else dropped. */
   private async roleArrived(state: GroupState, message: OpenedGroupMessage): Promise<void> {
     const { group, sender, body } = message
     if (body.kind !== 'role') return
+    if (this.occupants.nickOf(group, body.target) === undefined)
+      return this.earlyRoles.hold(message, body.target)
+    // Told again (a newcomer hears each role from every moderator's bridge): nothing new to show.
+    if (this.occupants.roleOf(group, body.target) === body.role) return
     const why = roleChangeRefusal(state, this.occupants, {
       actor: sender,
       target: body.target,
@@ -753,15 +764,43 @@ export class GroupGateway {
     await showMessage(this.mirror(), this.rooms.roomOf(group), message)
   }
 
-  /** Every local occupant of the room tells a member who just came in that it is there. */
+  /** Every local occupant of the room tells a member who just came in that it is there; moderators, the roles given. */
   private async welcome(group: Uint8Array, newcomer: Uint8Array): Promise<void> {
-    for (const member of this.members.values()) {
-      if (hex(member.group) !== hex(group)) continue
+    const members = [...this.members.values()].filter(
+      (m) => hex(m.group) === hex(group) && m.isMember(newcomer),
+    )
+    for (const member of members) {
       const known = this.occupants.get(group, member.identity.publicKey)
-      if (known === undefined || !member.isMember(newcomer)) continue
+      if (known === undefined) continue
       await member
         .tell(newcomer, { kind: 'join', nick: known.nick, presence: known.presence })
         .catch((err) => this.log.debug({ err }, 'welcome not sent'))
+    }
+    await this.tellRoles(group, newcomer, members)
+  }
+
+  /**
+   * The voice and moderation moderators gave (docs/gateway.md "Roles for
+   * newcomers"): each role in the room here, other than a participant's, is
+   * told to the newcomer by one local member with the right to give it now —
+   * a role body of its own, which the newcomer's bridge checks as any other.
+   */
+  private async tellRoles(group: Uint8Array, newcomer: Uint8Array, members: GroupMember[]): Promise<void> {
+    const state = members[0]?.state
+    for (const [address, role] of this.occupants.rolesIn(group)) {
+      const affiliation = state?.members.get(address)?.affiliation
+      const given = affiliation === 'owner' || affiliation === 'admin' ? 'moderator' : 'participant'
+      if (role === given || address === hex(newcomer)) continue
+      const target = new Uint8Array(Buffer.from(address, 'hex'))
+      const teller = members.find(
+        (m) =>
+          m.state &&
+          roleChangeRefusal(m.state, this.occupants, { actor: m.identity.publicKey, target, role }) ===
+            undefined,
+      )
+      await teller
+        ?.tell(newcomer, { kind: 'role', target, role })
+        .catch((err) => this.log.debug({ err }, 'role not told'))
     }
   }
 
