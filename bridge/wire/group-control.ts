@@ -17,6 +17,8 @@ import { decodeStanzaPayload, PayloadError } from './stanza-payload.js'
  *   6 join-refusal  group key (32) ‖ reason (1): why an owner/admin did not admit
  *   7 private    group key (32) ‖ stanza payload (kind message): a MUC private
  *                message (XEP-0045 §7.5) from one occupant to another
+ *   8 decline    group key (32) ‖ reason length (2) ‖ reason (UTF-8, ≤ 1024): the
+ *                invitee turns the invitation down (XEP-0045 §7.8.2), to its inviter
  *
  * Types 16..31 are left to the fan-out (bridge/wire/group-fanout.ts).
  */
@@ -29,6 +31,7 @@ const TYPE = {
   'join-request': 5,
   'join-refusal': 6,
   private: 7,
+  decline: 8,
 } as const
 
 /** Why a join request was refused (docs/protocol.md "Open rooms"). */
@@ -54,6 +57,8 @@ export type GroupControl =
   | { type: 'private'; group: Uint8Array; payload: Uint8Array }
   | { type: 'join-request'; group: Uint8Array; nick: string }
   | { type: 'join-refusal'; group: Uint8Array; reason: JoinRefusal }
+  /** `reason`: '' when the invitee gave none. */
+  | { type: 'decline'; group: Uint8Array; reason: string }
 
 /** Whether a messenger body is a group body (and not a stanza payload). */
 export const isGroupControl = (body: Uint8Array): boolean => body.length >= 2 && body[0] === GROUP_BODY_MAGIC
@@ -87,6 +92,9 @@ export function encodeGroupControl(c: GroupControl): Uint8Array {
     }
     case 'join-refusal':
       w.fixed(c.group, KEY_BYTES, 'group key').u8(JOIN_REFUSALS[c.reason] ?? 0, 'reason')
+      break
+    case 'decline':
+      w.fixed(c.group, KEY_BYTES, 'group key').text16(c.reason, GROUP_LIMITS.reason, 'decline reason')
       break
     default:
       throw new GroupWireError('GROUP_TYPE', 'unknown group body type')
@@ -142,6 +150,15 @@ export function decodeGroupControl(bytes: Uint8Array): GroupControl {
       if (!reason) throw new GroupWireError('GROUP_TYPE', `unknown join refusal reason ${code}`)
       return { type: 'join-refusal', group, reason }
     }
+    case TYPE.decline: {
+      const decline = {
+        type: 'decline' as const,
+        group: r.take(KEY_BYTES, 'group key'),
+        reason: r.text16(GROUP_LIMITS.reason, 'decline reason'),
+      }
+      r.end()
+      return decline
+    }
     default:
       throw new GroupWireError('GROUP_TYPE', `unknown group body type ${type}`)
   }
@@ -160,6 +177,7 @@ export function controlGroup(c: GroupControl): Uint8Array {
     case 'private':
     case 'join-request':
     case 'join-refusal':
+    case 'decline':
       return c.group
   }
 }

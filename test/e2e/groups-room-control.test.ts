@@ -6,8 +6,10 @@ import type { Testnet } from '../../bridge/dht/testnet.js'
 import { tempDir } from '../store/helpers.js'
 import {
   itemsOf,
+  jid,
   join_,
   MUC,
+  MUC_USER,
   openRoom,
   type Side,
   sessionCopy,
@@ -24,6 +26,10 @@ describe('room control across three bridges: voice, moderator, destroy (@xmpp/cl
   let alice: Side
   let bob: Side
   let carol: Side
+  /** Joins later (a fourth bridge): told the roles given before it came. */
+  let dave: Side | undefined
+  let root: string
+  let bootstrap: string
 
   const admin = (by: Side, item: Record<string, string>) =>
     by.client.xmpp.iqCaller.request(
@@ -33,7 +39,8 @@ describe('room control across three bridges: voice, moderator, destroy (@xmpp/cl
   before(async () => {
     const net = await startRelayTestnet(10)
     testnet = net.testnet
-    const root = await tempDir('paranoim-room-control-')
+    root = await tempDir('paranoim-room-control-')
+    bootstrap = net.bootstrap
     const sides = await Promise.all(
       ['alice', 'bob', 'carol'].map((nickname) => startSide(root, nickname, net.bootstrap)),
     )
@@ -42,7 +49,7 @@ describe('room control across three bridges: voice, moderator, destroy (@xmpp/cl
   })
 
   after(async () => {
-    for (const side of [alice, bob, carol]) {
+    for (const side of [alice, bob, carol, dave]) {
       await side?.client.stop()
       await side?.bridge.stop()
       await side?.store.close()
@@ -65,6 +72,21 @@ describe('room control across three bridges: voice, moderator, destroy (@xmpp/cl
       admin(carol, { nick: bob.nick, role: 'participant' }),
       (err: { condition?: string }) => err.condition === 'forbidden',
     )
+  })
+
+  it('dave, invited and joining after, sees bob a visitor: the roles given are told to newcomers', async () => {
+    const newcomer = await startSide(root, 'dave', bootstrap)
+    dave = newcomer
+    await alice.client.xmpp.send(
+      xml('message', { to: alice.room }, xml('x', { xmlns: MUC_USER }, xml('invite', { to: jid(newcomer) }))),
+    )
+    const invite = await newcomer.client.next(
+      (s) => s.is('message') && !!s.getChild('x', MUC_USER)?.getChild('invite'),
+      WAIT,
+    )
+    newcomer.room = invite.attrs.from!
+    await join_(newcomer)
+    await until('dave sees bob a visitor', () => roleOf(newcomer, bob) === 'visitor')
   })
 
   it('alice makes carol a moderator: seen everywhere; carol gives bob his voice back', async () => {

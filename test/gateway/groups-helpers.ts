@@ -43,6 +43,7 @@ export function recordingRoom(calls: RoomCall[]): RoomRemote {
     affiliation: record('affiliation') as RoomRemote['affiliation'],
     role: record('role') as RoomRemote['role'],
     invite: record('invite') as RoomRemote['invite'],
+    decline: record('decline') as RoomRemote['decline'],
     destroy: record('destroy') as RoomRemote['destroy'],
   }
 }

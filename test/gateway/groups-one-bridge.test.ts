@@ -4,7 +4,9 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type Element, createElement as xml } from 'ltx'
 import { loadConfig } from '../../bridge/config/load.js'
+import { defaultConfig } from '../../bridge/config/schema.js'
 import { silentLogger } from '../../bridge/log.js'
+import { GroupSession } from '../../bridge/messaging/groups/session.js'
 import { type Bridge, createBridge } from '../../bridge/service/bridge.js'
 import { openStore, type Store } from '../../bridge/store/index.js'
 import { tempDir } from '../store/helpers.js'
@@ -38,7 +40,7 @@ describe('group room with two members on one bridge', () => {
     await bridge.start()
     const port = bridge.status().xmpp!.port
     trustCertificate(await readFile(join(dataDir, 'tls', `${DOMAIN}.crt`), 'utf8'), port)
-    for (const name of ['alice', 'bob']) {
+    for (const name of ['alice', 'bob', 'carol']) {
       await bridge.identities.create(name, PASSWORD)
       clients[name] = await login(port, name, { password: PASSWORD, resource: 'test' })
       await clients[name].xmpp.send(xml('presence'))
@@ -84,6 +86,56 @@ describe('group room with two members on one bridge', () => {
       count(alice, (s) => s.getChildText('body') === 'hi from bob'),
       0,
       'one message',
+    )
+  })
+
+  it("a local invitee declines: the inviter gets the room's decline once, and the invitee is no member any more", async () => {
+    const alice = clients.alice!
+    const carol = clients.carol!
+    const carolKey = (await bridge.identities.open('carol', PASSWORD)).publicKey
+    const members = async () => {
+      const local = await bridge.identities.open('alice', PASSWORD)
+      const [group] = await GroupSession.groupsOf(store, local.publicKey)
+      const { groups, messaging } = defaultConfig()
+      const session = await GroupSession.load({
+        store,
+        local,
+        group: group!,
+        config: groups,
+        maxMessageBytes: messaging.maxMessageBytes,
+      })
+      return session.state!.members.has(Buffer.from(carolKey).toString('hex'))
+    }
+    await alice.xmpp.send(
+      xml(
+        'message',
+        { to: ROOM },
+        xml('x', { xmlns: `${MUC}#user` }, xml('invite', { to: `carol@${DOMAIN}` })),
+      ),
+    )
+    await carol.next((s) => s.is('message') && !!s.getChild('x', `${MUC}#user`)?.getChild('invite'))
+    assert.equal(await members(), true, 'carol is a member once invited')
+    await carol.xmpp.send(
+      xml(
+        'message',
+        { to: ROOM },
+        xml(
+          'x',
+          { xmlns: `${MUC}#user` },
+          xml('decline', { to: `alice@${DOMAIN}` }, xml('reason', {}, 'busy')),
+        ),
+      ),
+    )
+    const declined = await alice.next((s) => !!s.getChild('x', `${MUC}#user`)?.getChild('decline'))
+    assert.equal(declined.getChild('x', `${MUC}#user`)!.getChild('decline')!.getChildText('reason'), 'busy')
+    for (let i = 0; i < 50 && (await members()); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+    assert.equal(await members(), false, 'carol removed by the inviter')
+    assert.deepEqual(await GroupSession.groupsOf(store, carolKey), [], "and forgotten by carol's side")
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.equal(
+      alice.stanzas.filter((s) => !!s.getChild('x', `${MUC}#user`)?.getChild('decline')).length,
+      0,
+      'one decline shown',
     )
   })
 })

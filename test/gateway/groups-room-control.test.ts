@@ -106,6 +106,60 @@ describe('group gateway: destroying a room, voice and moderator (fake rooms, in-
     assert.equal(bodies(carol), 1)
   })
 
+  describe('roles are told to a newcomer (docs/gateway.md "Roles for newcomers")', () => {
+    /** Dave is invited and joins after the roles were given. */
+    async function daveJoins(): Promise<FakeBridge> {
+      const dave = await net.add('dave')
+      await alice.propose({ type: 'invite', room: 'team', invitee: dave.jid })
+      await net.quiet()
+      await dave.propose({ type: 'join', room, nick: 'Dave', presence: [] })
+      await net.quiet()
+      return dave
+    }
+
+    it("a visitor and a granted moderator: the newcomer's bridge shows both and drops the visitor's messages", async () => {
+      await role(alice, 'Bob', 'visitor')
+      await role(alice, 'Carol', 'moderator')
+      await net.quiet()
+      const dave = await daveJoins()
+      // Told by whichever moderator's bridge came first: bob's voice by alice or by carol (a moderator
+      // now), carol's moderation only by alice (an owner).
+      const told = roles(dave) as { actor: string; nick: string; role: string }[]
+      assert.deepEqual(told.map((r) => `${r.nick}:${r.role}`).sort(), ['Bob:visitor', 'Carol:moderator'])
+      assert.ok(
+        told.every((r) => r.actor === alice.address || (r.actor === carol.address && r.nick === 'Bob')),
+      )
+      assert.equal(roles(dave).length, 2, 'each role shown once')
+      await say(bob, 'Bob', 'muted')
+      await net.quiet()
+      assert.equal(bodies(dave), 0, "the visitor's message is dropped by the newcomer too")
+      // Carol's granted moderation holds at dave's bridge: her voice change is applied there.
+      await role(carol, 'Bob', 'participant')
+      await net.quiet()
+      assert.deepEqual(roles(dave).at(-1), { actor: carol.address, nick: 'Bob', role: 'participant' })
+    })
+
+    it("a role told before the occupant's own join reaches the newcomer waits for the join", async () => {
+      await role(alice, 'Bob', 'visitor')
+      await net.quiet()
+      const late = (to: Uint8Array, from: Uint8Array) =>
+        hex(from) === hex(bob.identity.publicKey) && net.bridges.get(hex(to))?.account === 'dave'
+      net.hold = (_body, to, from) => late(to, from)
+      const dave = await daveJoins()
+      assert.deepEqual(roles(dave), [], 'bob is not in the room at dave yet')
+      net.hold = () => false
+      net.release()
+      await net.quiet()
+      assert.deepEqual(roles(dave), [{ actor: alice.address, nick: 'Bob', role: 'visitor' }])
+    })
+
+    it('a forged role told to a newcomer is checked as any other: a participant gives no roles', async () => {
+      const dave = await daveJoins()
+      await forge(bob, dave, { kind: 'role', target: carol.identity.publicKey, role: 'visitor' })
+      assert.deepEqual(roles(dave), [])
+    })
+  })
+
   it('the rights of XEP-0045: moderators change voice, only owners and admins moderation, never an owner', async () => {
     await assert.rejects(
       role(bob, 'Carol', 'visitor'),

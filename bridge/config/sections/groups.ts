@@ -161,6 +161,13 @@ export const groupsSection = z
       .min(0)
       .max(DAY)
       .default(1 * MINUTE),
+    /** A role body for an occupant whose join has not arrived yet waits this long for it (then it is dropped). */
+    earlyRoleMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(HOUR)
+      .default(30 * SECOND),
   })
   .refine((groups) => groups.maxOutDegree >= 2 * groups.fanout + 1, {
     message:

@@ -26,6 +26,7 @@ import { GatewayError } from '../errors.js'
 import type { GatewayMessenger } from '../gateway.js'
 import { Throttle } from '../presence-throttle.js'
 import { AdmissionLimits, admissionVerdict } from './admission.js'
+import { EarlyRoles } from './early-roles.js'
 import type { GroupMailboxPort } from './mailbox-port.js'
 import { GroupMember } from './member.js'
 import { occupantPresence, PLAIN_PRESENCE, presenceChildren, samePresence } from './occupant-presence.js'
@@ -91,6 +92,8 @@ export class GroupGateway {
   private readonly members = new Map<string, GroupMember>()
   private readonly loading = new Map<string, Promise<GroupMember>>()
   private readonly shown = new Set<string>()
+  /** Declines acted on, per inviter, decliner, group and state version: one each (a flood costs no signatures). */
+  private readonly declines = new Set<string>()
   /** Invitations not shown yet: the member cannot take part before its epoch key is in. */
   private readonly invitations = new Map<GroupMember, Uint8Array>()
   /** Invitations from strangers not taken up yet: held groups are neither relayed nor synced. */
@@ -108,6 +111,8 @@ export class GroupGateway {
   private readonly stale: StaleOccupants
   /** Local occupants' show/status changes, at most one per groups.occupantPresenceIntervalMs each. */
   private readonly presenceChanges: Throttle<{ member: GroupMember; presence: OccupantPresence }>
+  /** Role bodies whose target's join is still on its way. */
+  private readonly earlyRoles: EarlyRoles
   /** Local clients waiting to be let into open rooms this bridge holds nothing of. */
   private readonly openJoins: OpenJoins
   /** The door of the open rooms this bridge's owners and admins admit to. */
@@ -129,6 +134,7 @@ export class GroupGateway {
       now: this.now,
     })
     this.limits = new AdmissionLimits(config, this.now)
+    this.earlyRoles = new EarlyRoles(config.earlyRoleMs, this.now)
     this.records = new RoomRecords({
       port: options.records,
       store: options.store,
@@ -288,8 +294,7 @@ export class GroupGateway {
       const group = this.rooms.groupOf(action.room)
       if (!group) return
       const member = await this.member(this.identityOf(action.account), group)
-      // A decline never fails: at most it drops a held invitation.
-      if (action.type === 'decline') return await this.decline(member)
+      if (action.type === 'decline') return await this.decline(member, action)
       // An account invited by another of this bridge hears of it first: its chain is still on its way.
       if (!member.state) await member.ready()
       this.checkMember(member)
@@ -569,6 +574,7 @@ export class GroupGateway {
       this.admissions = admission.catch(() => {})
       return admission
     }
+    if (control.type === 'decline') return this.declined(identity, from, group, control.reason)
     if (control.type === 'join-refusal') {
       if (!this.openJoins.refused(identity.publicKey, group, from, control.reason))
         this.log.debug({ reason: control.reason }, 'join refusal nobody asked for: dropped')
@@ -731,13 +737,20 @@ export class GroupGateway {
     // A join of an occupant already in (a welcome crossing our own) changes nothing.
     if (body.kind === 'join' && !fresh) return
     await showMessage(this.mirror(), this.rooms.roomOf(group), message)
-    if (body.kind === 'join') await this.welcome(group, sender)
+    if (body.kind !== 'join') return
+    const early = this.earlyRoles.take(group, sender)
+    if (early) await this.roleArrived(state, early)
+    await this.welcome(group, sender)
   }
 
   /** A moderator's role change from elsewhere: applied and shown when the sender may make it, else dropped. */
   private async roleArrived(state: GroupState, message: OpenedGroupMessage): Promise<void> {
     const { group, sender, body } = message
     if (body.kind !== 'role') return
+    if (this.occupants.nickOf(group, body.target) === undefined)
+      return this.earlyRoles.hold(message, body.target)
+    // Told again (a newcomer hears each role from every moderator's bridge): nothing new to show.
+    if (this.occupants.roleOf(group, body.target) === body.role) return
     const why = roleChangeRefusal(state, this.occupants, {
       actor: sender,
       target: body.target,
@@ -751,15 +764,43 @@ export class GroupGateway {
     await showMessage(this.mirror(), this.rooms.roomOf(group), message)
   }
 
-  /** Every local occupant of the room tells a member who just came in that it is there. */
+  /** Every local occupant of the room tells a member who just came in that it is there; moderators, the roles given. */
   private async welcome(group: Uint8Array, newcomer: Uint8Array): Promise<void> {
-    for (const member of this.members.values()) {
-      if (hex(member.group) !== hex(group)) continue
+    const members = [...this.members.values()].filter(
+      (m) => hex(m.group) === hex(group) && m.isMember(newcomer),
+    )
+    for (const member of members) {
       const known = this.occupants.get(group, member.identity.publicKey)
-      if (known === undefined || !member.isMember(newcomer)) continue
+      if (known === undefined) continue
       await member
         .tell(newcomer, { kind: 'join', nick: known.nick, presence: known.presence })
         .catch((err) => this.log.debug({ err }, 'welcome not sent'))
+    }
+    await this.tellRoles(group, newcomer, members)
+  }
+
+  /**
+   * The voice and moderation moderators gave (docs/gateway.md "Roles for
+   * newcomers"): each role in the room here, other than a participant's, is
+   * told to the newcomer by one local member with the right to give it now —
+   * a role body of its own, which the newcomer's bridge checks as any other.
+   */
+  private async tellRoles(group: Uint8Array, newcomer: Uint8Array, members: GroupMember[]): Promise<void> {
+    const state = members[0]?.state
+    for (const [address, role] of this.occupants.rolesIn(group)) {
+      const affiliation = state?.members.get(address)?.affiliation
+      const given = affiliation === 'owner' || affiliation === 'admin' ? 'moderator' : 'participant'
+      if (role === given || address === hex(newcomer)) continue
+      const target = new Uint8Array(Buffer.from(address, 'hex'))
+      const teller = members.find(
+        (m) =>
+          m.state &&
+          roleChangeRefusal(m.state, this.occupants, { actor: m.identity.publicKey, target, role }) ===
+            undefined,
+      )
+      await teller
+        ?.tell(newcomer, { kind: 'role', target, role })
+        .catch((err) => this.log.debug({ err }, 'role not told'))
     }
   }
 
@@ -862,9 +903,90 @@ export class GroupGateway {
     void this.sync(member)
   }
 
-  /** XEP-0045 §7.8.2 decline of a held invitation: the group is dropped here (the inviter is not told). */
-  private async decline(member: GroupMember): Promise<void> {
-    if (this.isPending(member)) await this.dropGroup(member)
+  /**
+   * XEP-0045 §7.8.2 across bridges (docs/gateway.md "Declined invitations"):
+   * a held invitation, or one from a contact while the user is a plain member
+   * not in the room, is turned down — the inviter is sent a decline body, then
+   * the group is forgotten here. Declining anything else (a room the user is
+   * in, a group it is an owner or admin of) changes nothing.
+   */
+  private async decline(
+    member: GroupMember,
+    action: Extract<RoomAction, { type: 'decline' }>,
+  ): Promise<void> {
+    const self = member.identity.publicKey
+    const reason = action.reason ?? ''
+    if (Buffer.byteLength(reason) > GROUP_LIMITS.reason)
+      throw new GatewayError('not-acceptable', `a decline reason is at most ${GROUP_LIMITS.reason} bytes`)
+    const held = this.pending.inviterOf(self, member.group)
+    if (!held && !this.mayDecline(member)) return
+    const inviter = held ?? (await this.memberAt(member, action.to))
+    if (inviter) {
+      const body = encodeGroupControl({ type: 'decline', group: member.group, reason })
+      await this.send(self, inviter, body).catch((err) => this.log.debug({ err }, 'decline not sent'))
+    } else this.log.info('a declined invitation names no member as its inviter: nobody told')
+    await this.dropGroup(member)
+  }
+
+  /** An invitation taken up (not held) is declined only by a plain member not in the room here. */
+  private mayDecline(member: GroupMember): boolean {
+    const self = member.identity.publicKey
+    const state = member.state
+    if (!state || state.destroyed || this.occupants.get(member.group, self)) return false
+    return state.members.get(hex(self))?.affiliation === 'member'
+  }
+
+  /** The member a client names by JID (the inviter its decline is to), if it is one other than itself. */
+  private async memberAt(member: GroupMember, jid: string): Promise<Uint8Array | undefined> {
+    const address = await this.addressOfJid(jid).catch(() => undefined)
+    const self = hex(member.identity.publicKey)
+    return address && hex(address) !== self && member.isMember(address) ? address : undefined
+  }
+
+  /**
+   * A member declined an invitation (docs/gateway.md "Declined invitations"):
+   * acted on only when the decliner is a member not in the room here, once per
+   * decliner and state version. The local client is shown the room's decline;
+   * an owner or admin removes a plain member that said no (a new epoch: key
+   * packages stop going to it).
+   */
+  private async declined(
+    identity: Identity,
+    from: Uint8Array,
+    group: Uint8Array,
+    reason: string,
+  ): Promise<void> {
+    const self = identity.publicKey
+    const member = this.members.get(this.key(self, group))
+    const state = member?.state
+    if (!member || !state || state.destroyed || this.isPending(member) || !member.isMember(from))
+      return this.log.debug('a decline from a non-member or about a group not held here: dropped')
+    if (this.occupants.get(group, from))
+      return this.log.debug('a decline from an occupant in the room: dropped')
+    const once = `${this.key(self, group)}:${hex(from)}:${state.version}`
+    if (this.declines.has(once)) return this.log.debug('a repeated decline: dropped')
+    this.declines.add(once)
+    if (this.declines.size > SHOWN_IDS) this.declines.delete(this.declines.values().next().value!)
+    const room = this.rooms.roomOf(group)
+    const account = this.options.identities.accountOf(self)
+    // A decliner on this bridge: its room already passed the decline on to a local inviter.
+    if (account !== undefined && this.options.identities.accountOf(from) === undefined)
+      await this.options
+        .muc()
+        .decline(room, { account, from: encodeAddress(from), ...(reason ? { reason } : {}) })
+        .catch((err) => this.log.debug({ err }, 'decline not shown'))
+    const rights = state.members.get(hex(self))?.affiliation
+    if ((rights !== 'owner' && rights !== 'admin') || state.members.get(hex(from))?.affiliation !== 'member')
+      return
+    const change = await member.session.change([{ op: 'remove', address: from }])
+    // The decliner forgot the group: its removal would only bring the chain back to it.
+    await member.sendAll(
+      change.sends.map(({ to, body }) => ({ to: to.filter((a) => hex(a) !== hex(from)), body })),
+    )
+    this.log.info({ room }, 'a member that declined its invitation removed')
+    await mirrorChanges(this.mirror(), room, self, [change.change])
+    this.stateMoved(member)
+    await member.retry()
   }
 
   /**

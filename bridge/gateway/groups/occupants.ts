@@ -76,6 +76,11 @@ export class RoomOccupants {
     if (known) known.role = role
   }
 
+  /** The occupants in the room a moderator gave a role, by address (hex). */
+  *rolesIn(group: Uint8Array): Iterable<[string, OccupantRole]> {
+    for (const [address, known] of this.room(group)) if (known.role) yield [address, known.role]
+  }
+
   /** The address (hex) of the occupant called `nick`. */
   addressOf(group: Uint8Array, nick: string): string | undefined {
     for (const [address, known] of this.room(group)) if (known.nick === nick) return address

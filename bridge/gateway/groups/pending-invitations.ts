@@ -48,6 +48,12 @@ export class PendingInvitations {
     return this.held.has(key(identity, group))
   }
 
+  /** The inviter of a held invitation (the signer of the update that added the identity). */
+  inviterOf(identity: Uint8Array, group: Uint8Array): Uint8Array | undefined {
+    const record = this.held.get(key(identity, group))
+    return record && fromHex(record.inviter)
+  }
+
   /**
    * Holds an invitation; resolves to the invitations of the same identity
    * that no longer fit (the oldest beyond `perIdentity`), already removed

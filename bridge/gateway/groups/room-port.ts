@@ -65,4 +65,6 @@ export interface RoomRemote {
   /** §10.9: every local occupant leaves with the destroy (reason, alternate venue) and the room is gone. */
   destroy(room: string, details?: { reason?: string; alternate?: string }): Promise<void>
   invite(room: string, invitation: { account: string; from: string; reason?: string }): Promise<void>
+  /** §7.8.2: the local inviter `account` is shown that the member at `from` declined. */
+  decline(room: string, decline: { account: string; from: string; reason?: string }): Promise<void>
 }

@@ -331,7 +331,8 @@ export class GroupSession {
         return { type: 'private', payload: control.payload }
       case 'join-request':
       case 'join-refusal':
-        // Open-room admission is the gateway's (docs/gateway.md "Open rooms"), not the session's.
+      case 'decline':
+        // Open-room admission and declined invitations are the gateway's (docs/gateway.md), not the session's.
         throw new GroupError('GROUP_MALFORMED', `a ${control.type} is not a body for a group session`)
     }
   }

@@ -325,6 +325,26 @@ test("remote invitation: the room passes the network member's invitation on to a
   )
 })
 
+test("remote decline: the room passes a network member's decline (§7.8.2) on to the local inviter", async () => {
+  await muc.remote.configure('group5', { name: 'Declined', membersOnly: true })
+  await muc.remote.decline('group5', { account: 'bob', from: REMOTE, reason: 'busy' })
+  const declined = await nextFrom(bob, `group5@${CONF}`)
+  const decline = declined.getChild('x', MUC_USER)!.getChild('decline')!
+  assert.equal(decline.attrs.from, REMOTE_JID)
+  assert.equal(decline.getChildText('reason'), 'busy')
+  await muc.remote.decline('group5', { account: 'bob', from: REMOTE })
+  const bare = await nextFrom(bob, `group5@${CONF}`)
+  assert.equal(bare.getChild('x', MUC_USER)!.getChild('decline')!.getChild('reason'), undefined)
+  await assert.rejects(
+    muc.remote.decline('nowhere', { account: 'bob', from: REMOTE }),
+    (e: XMPPError) => e.condition === 'item-not-found',
+  )
+  await assert.rejects(
+    muc.remote.decline('group5', { account: 'bob', from: 'Not An Address!' }),
+    (e: XMPPError) => e.condition === 'bad-request' || e.condition === 'jid-malformed',
+  )
+})
+
 test('a XEP-0249 direct invitation to one of our rooms is proposed as an invitation too, and reaches the invitee unchanged', async () => {
   refuse = () => undefined
   actions.length = 0

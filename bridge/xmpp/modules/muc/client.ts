@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto'
-import { clone, createElement, type Element } from 'ltx'
+import { clone, type Element } from 'ltx'
 import { XMPPError } from '../../errors.js'
 import { JID } from '../../jid.js'
 import { defaultRoomConfig } from './config-form.js'
 import { defaultRole, type Occupant, Room, rank } from './room.js'
 import {
+  declineMessage,
   invitationMessage,
   MAX_SUBJECT,
   type MucService,
   presencePayload,
   privateMessage,
 } from './service.js'
-import { mucUser, NS_MUC, NS_MUC_USER, NS_OCCUPANT_ID, NS_SID, STATUS } from './xml.js'
+import { NS_MUC, NS_MUC_USER, NS_OCCUPANT_ID, NS_SID, STATUS } from './xml.js'
 
 /** Invitations one message may carry. */
 const MAX_INVITES = 20
@@ -293,7 +294,7 @@ export class ClientStanzas {
     const decline = x.getChild('decline')!
     const inviter = JID.parse(decline.attrs.to ?? '')
     const reason = decline.getChildText('reason') ?? undefined
-    // The network forgets a held invitation the user turned down (the decliner is no occupant: nick '').
+    // The network tells the inviter and forgets the group the user turned down (the decliner is no occupant: nick '').
     await this.muc.propose({
       type: 'decline',
       room: room.name,
@@ -304,17 +305,7 @@ export class ClientStanzas {
       reason,
     })
     await this.muc.ctx.route(
-      createElement(
-        'message',
-        { from: room.jid, to: inviter.bareString },
-        mucUser([
-          createElement(
-            'decline',
-            { from: from.bare.toString() },
-            reason !== undefined ? createElement('reason', {}, reason) : null,
-          ),
-        ]),
-      ),
+      declineMessage(room, { from: from.bare.toString(), to: inviter.bareString, reason }),
     )
   }
 }

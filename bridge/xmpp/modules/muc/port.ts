@@ -106,4 +106,6 @@ export interface MucRemote {
   destroy(room: string, details?: { reason?: string; alternate?: string }): Promise<void>
   /** Shows the local `account` a mediated invitation (§7.8.2) from the room; `from` is the inviter's address. */
   invite(room: string, invitation: { account: string; from: string; reason?: string }): Promise<void>
+  /** Shows the local inviter `account` that the network member `from` declined its invitation (§7.8.2), from the room. */
+  decline(room: string, decline: { account: string; from: string; reason?: string }): Promise<void>
 }

@@ -511,6 +511,31 @@ export class MucService implements MucRemote {
       await this.send(invitationMessage(room, { from: inviter, to, reason: invitation.reason }))
     })
   }
+
+  decline(name: string, decline: { account: string; from: string; reason?: string }): Promise<void> {
+    return this.serial(name, async () => {
+      const room = this.room(name)
+      const invitee = this.remoteBare(decline.from)
+      const to = JID.parse(`${decline.account}@${this.ctx.domain}`).bareString
+      await this.send(declineMessage(room, { from: invitee, to, reason: decline.reason }))
+    })
+  }
+}
+
+/** A declined invitation (§7.8.2) as the room passes it back to the inviter; `from` is the invitee. */
+export function declineMessage(room: Room, decline: { from: string; to: string; reason?: string }): Element {
+  const { reason } = decline
+  return createElement(
+    'message',
+    { from: room.jid, to: decline.to },
+    mucUser([
+      createElement(
+        'decline',
+        { from: decline.from },
+        reason !== undefined ? createElement('reason', {}, reason) : null,
+      ),
+    ]),
+  )
 }
 
 /** A mediated invitation (§7.8.2) as the room passes it on; `byNick` names the inviter in the body. */
