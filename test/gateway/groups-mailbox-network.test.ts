@@ -14,6 +14,7 @@ import { MailboxHolder } from '../../bridge/onion/mailbox-holder.js'
 import type { OnionRouter } from '../../bridge/onion/onion-router.js'
 import { onionRelays } from '../../bridge/onion/testnet-relays.js'
 import { openMemoryStore, type Store } from '../../bridge/store/index.js'
+import { MailboxStatus } from '../../bridge/wire/mailbox.js'
 import { allRelaysListed, FAST, waitUntil } from '../dht/helpers.js'
 import { testOnionConfig } from '../onion/helpers.js'
 import { body, type FakeBridge, FakeNetwork } from './groups-helpers.js'
@@ -53,6 +54,8 @@ describe(`group mailbox through the real MailboxClient on a ${N}-node testnet`, 
   const clients: MailboxClient[] = []
   /** Fetch requests every holder answered, and the items they sent. */
   const answered = { requests: 0, items: 0 }
+  /** Holders (node key, hex) that answer every fetch `unavailable`. */
+  const refusing = new Set<string>()
 
   const clientOn = (at: number) => {
     const node = testnet.nodes[at]!
@@ -72,7 +75,7 @@ describe(`group mailbox through the real MailboxClient on a ${N}-node testnet`, 
       nodes: N,
       dht: FAST,
       attach: onionRelays(onion, silentLogger, {
-        mailbox() {
+        mailbox(node) {
           const holder = openMemoryStore().then((store) => {
             stores.push(store)
             const h = new MailboxHolder({ store, config: mailbox, log: silentLogger })
@@ -82,6 +85,8 @@ describe(`group mailbox through the real MailboxClient on a ${N}-node testnet`, 
           return {
             deposit: async (d) => (await holder).deposit(d),
             fetch: async (f, b) => {
+              if (refusing.has(hex(node.nodeKey.publicKey)))
+                return { items: [], result: { status: MailboxStatus.unavailable, sent: 0, more: 0 } }
               const answer = await (await holder).fetch(f, b)
               answered.requests++
               answered.items += answer.items.length
@@ -203,9 +208,20 @@ describe(`group mailbox through the real MailboxClient on a ${N}-node testnet`, 
     assert.deepEqual(fresh, { items: [4], requests: routine, sent: 2 })
     assert.deepEqual(await round(since), { items: [], requests: routine, sent: 0 })
 
+    // The closest holder refuses: the third closest stands in, from its cursor of the full round (4 and 5).
+    const { id: today } = mailboxAddress(group.publicKey, periodAt(Date.now(), mailbox.periodMs))
+    const closest = mailboxHolders(testnet.nodes[1]!.service.directory, today, 1, Date.now())[0]!
+    refusing.add(closest.id)
+    await deposit(5)
+    const standIn = await round(since)
+    assert.deepEqual(standIn.items.sort(), [4, 5])
+    assert.equal(standIn.sent, 1 + 2)
+    assert.deepEqual(await round(since), { items: [], requests: routine, sent: 0 })
+    refusing.clear()
+
     // A full round starts the cursors over: everything again, from every holder.
     const again = await round()
-    assert.deepEqual(again.items.sort(), [1, 2, 3, 4])
-    assert.equal(again.sent, 4 * mailbox.holders)
+    assert.deepEqual(again.items.sort(), [1, 2, 3, 4, 5])
+    assert.equal(again.sent, 5 * mailbox.holders)
   })
 })
