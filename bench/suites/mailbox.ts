@@ -71,14 +71,14 @@ async function onTestnet(): Promise<BenchRow[]> {
     const envelope = () => globalThis.crypto.getRandomValues(new Uint8Array(ENVELOPE_LENGTH))
     // Circuits first: one deposit, one (empty) fetch.
     await sender.deposit(generateIdentity().publicKey, envelope())
-    await recipient.fetch(bob, [period])
+    await recipient.fetch(bob, { periods: [period] })
 
     const deposit = await perMessage(net, MESSAGES, async () => {
       for (let i = 0; i < MESSAGES; i++) await sender.deposit(bob.publicKey, envelope())
     })
     let fetched: { id: Uint8Array }[] = []
     const fetch = await perMessage(net, MESSAGES, async () => {
-      fetched = await recipient.fetch(bob, [period])
+      fetched = await recipient.fetch(bob, { periods: [period] })
     })
     if (fetched.length !== MESSAGES) throw new Error(`fetched ${fetched.length} of ${MESSAGES}`)
     const ack = await perMessage(net, MESSAGES, () =>

@@ -61,6 +61,25 @@ export interface FetchedItem {
   period: number
 }
 
+/** What a fetch asks (MailboxClient.fetch). */
+export interface FetchOptions {
+  /** The periods whose mailboxes to ask; default every period an item may still live in. */
+  periods?: number[]
+  /**
+   * Holders asked per period, closest to the mailbox id first, each one that
+   * fails replaced by the next; default all k + 2 (and our own holder always).
+   */
+  holders?: number
+  /**
+   * A FETCH cursor per holder and mailbox (docs/protocol.md "Mailboxes" →
+   * "Cursors"), for mailboxes whose items are never acked: `resume` gets only
+   * what each holder stored since this client's previous fetch from it,
+   * `restart` everything; both remember where each holder stands. None: no
+   * cursor on the wire (a one-to-one mailbox, whose items are acked).
+   */
+  cursor?: 'resume' | 'restart'
+}
+
 /**
  * Holders beyond k a recipient asks (fetch and ack): its directory may differ
  * a little from the sender's — it never lists its own node, for one.
@@ -85,6 +104,8 @@ export class MailboxClient {
   readonly #circuits: HolderCircuits
   /** id → period of every item fetched and not yet acked, so ack() knows whom to tell. */
   readonly #fetched = new Map<string, number>()
+  /** `holder.mailbox id` → the holder's `next` and the mailbox's period (to forget it with the period). */
+  readonly #cursors = new Map<string, { next: number; period: number }>()
 
   constructor(options: MailboxClientOptions) {
     this.#options = options
@@ -113,30 +134,25 @@ export class MailboxClient {
   }
 
   /**
-   * Every item waiting for `identity` in the mailboxes of `periods` (default:
-   * all periods an item may still live in), each once however many holders
-   * keep it, oldest first.
+   * Every item waiting for `identity` in the mailboxes asked (see
+   * FetchOptions), each once however many holders keep it, oldest first.
    */
-  async fetch(identity: Identity, periods?: number[]): Promise<FetchedItem[]> {
+  async fetch(identity: Identity, options: FetchOptions = {}): Promise<FetchedItem[]> {
     const { router, config } = this.#options
     const live = mailboxPeriods(router.now(), config.periodMs, config.retentionMs)
     this.#forgetExpired(live.at(-1)!)
     const found = new Map<string, FetchedItem>()
-    for (const period of periods ?? live) {
+    for (const period of options.periods ?? live) {
       if (this.#circuits.stopped) throw new OnionError('CIRCUIT_CLOSED', 'the mailbox client is stopped')
       const signer = blindedSigner(identity, period, this.#backend, MAILBOX_BLINDING)
-      const holders = this.#withSelf(
-        this.#holders(mailboxIdOf(signer.publicKey, this.#backend), SPARE_HOLDERS),
-      )
-      const lists = await Promise.all(
-        holders.map((holder) =>
-          this.#fetchAll(holder, signer).catch((error: unknown) => {
-            this.#options.log.debug({ err: error, holder: idOf(holder) }, 'mailbox fetch failed')
-            return []
-          }),
-        ),
-      )
-      for (const item of lists.flat()) {
+      const mailboxId = hex(mailboxIdOf(signer.publicKey, this.#backend))
+      const fetchAt = (holder: Holder) => this.#fetchAll(holder, signer, period, mailboxId, options.cursor)
+      const holders = this.#holders(Buffer.from(mailboxId, 'hex'), SPARE_HOLDERS)
+      const [relays, own] = await Promise.all([
+        this.#fetchFirst(holders, options.holders ?? holders.length, fetchAt),
+        this.#options.local ? this.#quietly(SELF, fetchAt) : undefined,
+      ])
+      for (const item of [...relays.flat(), ...(own ?? [])]) {
         const id = mailboxItemId(item.item, this.#backend)
         found.set(hex(id), { id, item: item.item, expiry: item.expiry, period })
         this.#fetched.set(hex(id), period)
@@ -152,6 +168,36 @@ export class MailboxClient {
    */
   #forgetExpired(oldest: number): void {
     for (const [id, period] of this.#fetched) if (period < oldest) this.#fetched.delete(id)
+    for (const [key, { period }] of this.#cursors) if (period < oldest) this.#cursors.delete(key)
+  }
+
+  /**
+   * The items of the first `count` of `holders` that answer: they are asked
+   * together, and for each that fails the next in line.
+   */
+  async #fetchFirst(
+    holders: RelayEntry[],
+    count: number,
+    fetchAt: (holder: Holder) => Promise<MailboxItem[]>,
+  ): Promise<MailboxItem[][]> {
+    const lists: MailboxItem[][] = []
+    let next = 0
+    const ask = async (): Promise<void> => {
+      while (next < holders.length) {
+        const items = await this.#quietly(holders[next++]!, fetchAt)
+        if (items) return void lists.push(items)
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(count, holders.length) }, ask))
+    return lists
+  }
+
+  /** `fetchAt(holder)`, or undefined when it failed (logged: another holder may have the items). */
+  #quietly(holder: Holder, fetchAt: (holder: Holder) => Promise<MailboxItem[]>) {
+    return fetchAt(holder).catch((error: unknown) => {
+      this.#options.log.debug({ err: error, holder: idOf(holder) }, 'mailbox fetch failed')
+      return undefined
+    })
   }
 
   /** Tells every holder of the items' mailboxes to delete them (items this client fetched). */
@@ -222,9 +268,24 @@ export class MailboxClient {
     throw new OnionError('MAILBOX_REFUSED', 'we deposit only with other relays')
   }
 
-  /** Pages through one holder's items for the mailbox of `signer`. */
-  async #fetchAll(holder: Holder, signer: BlindedSigner): Promise<MailboxItem[]> {
+  /**
+   * Pages through one holder's items for the mailbox of `signer` (with a
+   * cursor: those since the one kept for it). The cursor moves on only once
+   * every page came, to the `next` of the first page: an item stored while
+   * paging comes again next time, and is dropped as known.
+   */
+  async #fetchAll(
+    holder: Holder,
+    signer: BlindedSigner,
+    period: number,
+    mailboxId: string,
+    cursor: FetchOptions['cursor'],
+  ): Promise<MailboxItem[]> {
+    const key = `${idOf(holder)}.${mailboxId}`
+    const from =
+      cursor === undefined ? undefined : cursor === 'resume' ? (this.#cursors.get(key)?.next ?? 0) : 0
     const items: MailboxItem[] = []
+    let next: number | undefined
     for (let retries = 0; retries <= FETCH_RETRIES; ) {
       const answer = await this.#ask(holder, (binding) => ({
         command: 'mailboxFetch',
@@ -232,6 +293,7 @@ export class MailboxClient {
           mailboxKey: signer.publicKey,
           signature: signer.sign(signedBytes(DOMAIN.mailboxFetch, binding)),
           skip: items.length,
+          ...(from === undefined ? {} : { from }),
         },
       }))
       if (answer.result.status !== MailboxStatus.ok)
@@ -241,8 +303,12 @@ export class MailboxClient {
         retries++
         continue
       }
+      next ??= answer.result.next
       items.push(...answer.items)
-      if (answer.result.more === 0 || answer.items.length === 0) return items
+      if (answer.result.more === 0 || answer.items.length === 0) {
+        if (next !== undefined) this.#cursors.set(key, { next, period })
+        return items
+      }
     }
     throw new OnionError('TIMEOUT', 'the holder’s answers kept losing items')
   }

@@ -31,11 +31,13 @@ const CLOCK_SLACK_MS = 10 * 60_000
 /**
  * One kept item. `stamp` is the depositor's, kept so the item can be handed
  * on (mailbox-handoff.ts); items stored before holders kept stamps have none
- * and stay where they are until acked or expired.
+ * and stay where they are until acked or expired. `seq` is this holder's
+ * store sequence (the FETCH cursor); items stored before cursors count as 0.
  */
 const itemSchema = z.object({
   expiry: z.number().int(),
   storedAt: z.number(),
+  seq: z.number().int().nonnegative().optional(),
   item: bytesSchema,
   stamp: bytesSchema.optional(),
 })
@@ -90,6 +92,8 @@ export class MailboxHolder implements MailboxHandler {
   /** `expiry/mailbox.item` → nothing: the sweep reads only what has expired. */
   readonly #expiries: Table<true>
   readonly #handoffs: Table<z.infer<typeof handoffSchema>>
+  /** `next` → the sequence the next stored item gets. */
+  readonly #sequence: Table<number>
   readonly #store: Store
   readonly #config: MailboxConfig
   readonly #log: Logger
@@ -97,6 +101,7 @@ export class MailboxHolder implements MailboxHandler {
   readonly #backend: CryptoBackend
   readonly #perMailbox = new Map<string, number>()
   #total = 0
+  #next = 0
   #queue: Promise<unknown>
   #timer: NodeJS.Timeout | undefined
 
@@ -105,6 +110,7 @@ export class MailboxHolder implements MailboxHandler {
     this.#items = options.store.table('mailbox-items', jsonCodec(itemSchema))
     this.#expiries = options.store.table('mailbox-expiries', jsonCodec(z.literal(true)))
     this.#handoffs = options.store.table('mailbox-handoffs', jsonCodec(handoffSchema))
+    this.#sequence = options.store.table('mailbox-sequence', jsonCodec(z.number().int().nonnegative()))
     this.#config = options.config
     this.#log = options.log.child({ c: 'mailbox' })
     this.#now = options.now ?? Date.now
@@ -155,10 +161,13 @@ export class MailboxHolder implements MailboxHandler {
       const inMailbox = this.#perMailbox.get(mailbox) ?? 0
       if (inMailbox >= this.#config.itemsPerMailbox || this.#total >= this.totalQuota)
         return result(MailboxStatus.overQuota)
+      const seq = this.#next
       await this.#store.batch([
-        this.#items.putOp(key, { expiry: d.expiry, storedAt: now, item: d.item, stamp: d.stamp }),
+        this.#items.putOp(key, { expiry: d.expiry, storedAt: now, seq, item: d.item, stamp: d.stamp }),
         this.#expiries.putOp(expiryKey(d.expiry, key), true),
+        this.#sequence.putOp('next', seq + 1),
       ])
+      this.#next = seq + 1
       this.#perMailbox.set(mailbox, inMailbox + 1)
       this.#total++
       return result(MailboxStatus.ok)
@@ -170,15 +179,18 @@ export class MailboxHolder implements MailboxHandler {
       if (!verifyWithDomain(f.mailboxKey, DOMAIN.mailboxFetch, binding, f.signature, this.#backend))
         return { items: [], result: result(MailboxStatus.badAuth) }
       const nowSeconds = this.#now() / 1000
+      const from = f.from ?? 0
       const held: StoredItem[] = []
       for await (const [, value] of this.#items.entries({ prefix: `${this.#mailboxOf(f.mailboxKey)}.` }))
-        if (value.expiry > nowSeconds) held.push(value)
-      held.sort((a, b) => a.storedAt - b.storedAt)
+        if (value.expiry > nowSeconds && (value.seq ?? 0) >= from) held.push(value)
+      held.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0) || a.storedAt - b.storedAt)
       const batch = held.slice(f.skip, f.skip + this.#config.fetchBatch)
       const more = Math.max(0, held.length - f.skip - batch.length)
+      const answer = result(MailboxStatus.ok, batch.length, more)
       return {
         items: batch.map(({ expiry, item }) => ({ expiry, item })),
-        result: result(MailboxStatus.ok, batch.length, more),
+        // Requests run one at a time: every item stored after this answer gets a sequence ≥ next.
+        result: f.from === undefined ? answer : { ...answer, next: this.#next },
       }
     })
   }
@@ -264,7 +276,12 @@ export class MailboxHolder implements MailboxHandler {
     return true
   }
 
+  /**
+   * A new store starts its sequence at the clock in ms, not 0: a holder whose
+   * store was wiped then hands out no sequence that an old cursor passes over.
+   */
   async #countStored(): Promise<void> {
+    this.#next = (await this.#sequence.get('next')) ?? Math.floor(this.#now())
     for await (const key of this.#items.keys()) {
       const mailbox = key.slice(0, key.indexOf('.'))
       this.#perMailbox.set(mailbox, (this.#perMailbox.get(mailbox) ?? 0) + 1)

@@ -3,11 +3,11 @@ import { encodeAddress, type Identity, identityFromSeed, parseAddress } from '..
 import { GatewayError } from '../gateway/errors.js'
 import { Gateway } from '../gateway/gateway.js'
 import { GroupGateway } from '../gateway/groups/group-gateway.js'
+import { networkGroupMailbox } from '../gateway/groups/mailbox-port.js'
 import type { Logger } from '../log.js'
 import { EnvelopeSealer } from '../messaging/envelope.js'
 import { type MailboxPort, type MessageTransport, Messenger } from '../messaging/messenger.js'
 import { OnionError } from '../onion/errors.js'
-import { mailboxPeriodsSince } from '../onion/mailbox-address.js'
 import type { Store } from '../store/index.js'
 import { isGroupControl } from '../wire/group-control.js'
 import { XMPPError } from '../xmpp/errors.js'
@@ -179,21 +179,12 @@ export function createBridge(config: Config, { log, store, xmppModules = [] }: B
     // Group mailbox items are never acked: every member fetches them (docs/gateway.md "Groups").
     ...(config.net.enabled
       ? {
-          mailbox: {
-            deposit: (to, item) => networkOn().mailbox.deposit(to, item),
-            fetch: (identity, since) =>
-              networkOn().mailbox.fetch(
-                identity,
-                since === undefined
-                  ? undefined
-                  : mailboxPeriodsSince(
-                      Date.now(),
-                      since,
-                      config.mailbox.periodMs,
-                      config.mailbox.retentionMs,
-                    ),
-              ),
-          },
+          mailbox: networkGroupMailbox({
+            client: () => networkOn().mailbox,
+            mailbox: config.mailbox,
+            routineHolders: config.groups.routineSyncHolders,
+            now: Date.now,
+          }),
           // Open rooms' records: blinded under the group key, as identities' rendezvous records are.
           records: {
             publish: (group, plaintext) =>

@@ -10,13 +10,16 @@ import { CELL_BODY_LENGTH, KEY_LENGTH, OnionWireError } from './cell.js'
  * end of an outbound circuit, and _ITEM, _RESULT it answers on that circuit.
  *
  *   DEPOSIT  mailbox id (20) ‖ expiry (4) ‖ stamp (8) ‖ item (1..959)
- *   FETCH    mailbox key (32) ‖ signature (64) ‖ skip (2)
+ *   FETCH    mailbox key (32) ‖ signature (64) ‖ skip (2) [‖ from (8)]
  *   ACK      mailbox key (32) ‖ signature (64) ‖ count (1) ‖ item ids (16 each)
  *   ITEM     expiry (4) ‖ item (1..959)
- *   RESULT   status (1) ‖ sent (2) ‖ more (4)
+ *   RESULT   status (1) ‖ sent (2) ‖ more (4) [‖ next (8)]
  *
  * Integers are big-endian; expiries are Unix seconds. A DEPOSIT of a full
- * 959-byte envelope fills a relay message exactly.
+ * 959-byte envelope fills a relay message exactly. A FETCH with the cursor
+ * `from` asks only for items the holder stored at or after that sequence, and
+ * its RESULT then says `next`, the sequence to pass the next time; a FETCH
+ * without one (as before cursors) gets every item and a 7-byte RESULT.
  */
 export const MAILBOX_ID_LENGTH = 20
 export const ITEM_ID_LENGTH = 16
@@ -29,6 +32,9 @@ const DEPOSIT_HEADER = MAILBOX_ID_LENGTH + 4 + STAMP_LENGTH
 export const MAX_MAILBOX_ITEM = RELAY_DATA - DEPOSIT_HEADER
 const AUTH_LENGTH = KEY_LENGTH + SIGNATURE_LENGTH
 const FETCH_LENGTH = AUTH_LENGTH + 2
+const CURSOR_LENGTH = 8
+/** Cursors are holder sequences: integers a JS number carries exactly. */
+const MAX_CURSOR = Number.MAX_SAFE_INTEGER
 /** Item ids one ACK can name. */
 export const MAX_ACK_IDS = Math.floor((RELAY_DATA - AUTH_LENGTH - 1) / ITEM_ID_LENGTH)
 const RESULT_LENGTH = 7
@@ -70,6 +76,8 @@ export interface MailboxAuth {
 export interface MailboxFetch extends MailboxAuth {
   /** Items to pass over (those already received in this round). */
   skip: number
+  /** Only items the holder stored at or after this sequence (a `next` it gave); none: every item. */
+  from?: number
 }
 
 export interface MailboxAck extends MailboxAuth {
@@ -87,6 +95,8 @@ export interface MailboxResult {
   sent: number
   /** FETCH: items left after them. */
   more: number
+  /** FETCH with `from`: the holder's next store sequence, the `from` of the next fetch. */
+  next?: number
 }
 
 /** id = SHA-256(len ‖ "paranoim/v1/mailbox-item-id" ‖ item)[0..16]: every holder and the fetcher compute the same. */
@@ -120,6 +130,12 @@ function length(data: Uint8Array, min: number, max: number, what: string): void 
     throw new OnionWireError('RELAY_LENGTH', `${what} is ${min}..${max} bytes, got ${data.length}`)
 }
 
+/** A message of one of a few fixed lengths (with or without its optional cursor). */
+function exactly(data: Uint8Array, lengths: number[], what: string): void {
+  if (!lengths.includes(data.length))
+    throw new OnionWireError('RELAY_LENGTH', `${what} is ${lengths.join(' or ')} bytes, got ${data.length}`)
+}
+
 class Writer {
   readonly bytes: Uint8Array
   readonly #view: DataView
@@ -145,6 +161,11 @@ class Writer {
   u32(value: number): this {
     this.#view.setUint32(this.#at, value)
     this.#at += 4
+    return this
+  }
+  u64(value: number): this {
+    this.#view.setBigUint64(this.#at, BigInt(value))
+    this.#at += 8
     return this
   }
 }
@@ -176,6 +197,13 @@ class Reader {
     this.#at += 4
     return this.#view.getUint32(this.#at - 4)
   }
+  /** A cursor: refused past MAX_CURSOR rather than rounded. */
+  cursor(): number {
+    this.#at += 8
+    const value = this.#view.getBigUint64(this.#at - 8)
+    if (value > BigInt(MAX_CURSOR)) fail(`cursor ${value} is past ${MAX_CURSOR}`)
+    return Number(value)
+  }
 }
 
 export function encodeDeposit(d: MailboxDeposit): Uint8Array {
@@ -205,13 +233,17 @@ function writeAuth(size: number, auth: MailboxAuth): Writer {
 }
 
 export function encodeFetch(f: MailboxFetch): Uint8Array {
-  return writeAuth(FETCH_LENGTH, f).u16(checkUint(f.skip, 0xffff, 'skip')).bytes
+  const cursor = f.from !== undefined
+  const w = writeAuth(FETCH_LENGTH + (cursor ? CURSOR_LENGTH : 0), f).u16(checkUint(f.skip, 0xffff, 'skip'))
+  if (cursor) w.u64(checkUint(f.from!, MAX_CURSOR, 'from'))
+  return w.bytes
 }
 
 export function decodeFetch(data: Uint8Array): MailboxFetch {
-  length(data, FETCH_LENGTH, FETCH_LENGTH, 'MAILBOX_FETCH')
+  exactly(data, [FETCH_LENGTH, FETCH_LENGTH + CURSOR_LENGTH], 'MAILBOX_FETCH')
   const r = new Reader(data)
-  return { mailboxKey: r.take(KEY_LENGTH), signature: r.take(SIGNATURE_LENGTH), skip: r.u16() }
+  const fetch = { mailboxKey: r.take(KEY_LENGTH), signature: r.take(SIGNATURE_LENGTH), skip: r.u16() }
+  return data.length === FETCH_LENGTH ? fetch : { ...fetch, from: r.cursor() }
 }
 
 export function encodeAck(a: MailboxAck): Uint8Array {
@@ -251,16 +283,20 @@ export function decodeItem(data: Uint8Array): MailboxItem {
 
 export function encodeResult(res: MailboxResult): Uint8Array {
   if (!MAILBOX_STATUS_NAMES.has(res.status)) fail(`unknown mailbox status ${res.status}`)
-  return new Writer(RESULT_LENGTH)
+  const cursor = res.next !== undefined
+  const w = new Writer(RESULT_LENGTH + (cursor ? CURSOR_LENGTH : 0))
     .u8(res.status)
     .u16(checkUint(res.sent, 0xffff, 'sent'))
-    .u32(checkUint(res.more, 0xffffffff, 'more')).bytes
+    .u32(checkUint(res.more, 0xffffffff, 'more'))
+  if (cursor) w.u64(checkUint(res.next!, MAX_CURSOR, 'next'))
+  return w.bytes
 }
 
 export function decodeResult(data: Uint8Array): MailboxResult {
-  length(data, RESULT_LENGTH, RESULT_LENGTH, 'MAILBOX_RESULT')
+  exactly(data, [RESULT_LENGTH, RESULT_LENGTH + CURSOR_LENGTH], 'MAILBOX_RESULT')
   const r = new Reader(data)
   const status = r.u8()
   if (!MAILBOX_STATUS_NAMES.has(status)) fail(`unknown mailbox status ${status}`)
-  return { status, sent: r.u16(), more: r.u32() }
+  const res = { status, sent: r.u16(), more: r.u32() }
+  return data.length === RESULT_LENGTH ? res : { ...res, next: r.cursor() }
 }

@@ -1,18 +1,20 @@
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { createElement as xml } from 'ltx'
 import { type MailboxConfig, mailboxSection } from '../../bridge/config/sections/mailbox.js'
-import type { Identity } from '../../bridge/crypto/identity.js'
+import { type Identity, identityFromSeed } from '../../bridge/crypto/identity.js'
 import { periodAt } from '../../bridge/dht/period.js'
 import { startTestnet, type Testnet } from '../../bridge/dht/testnet.js'
-import type { GroupMailboxPort } from '../../bridge/gateway/groups/mailbox-port.js'
+import { type GroupMailboxPort, networkGroupMailbox } from '../../bridge/gateway/groups/mailbox-port.js'
 import { silentLogger } from '../../bridge/log.js'
-import { mailboxAddress, mailboxHolders } from '../../bridge/onion/mailbox-address.js'
+import { mailboxAddress, mailboxHolders, mailboxPeriodsSince } from '../../bridge/onion/mailbox-address.js'
 import { MailboxClient } from '../../bridge/onion/mailbox-client.js'
 import { MailboxHolder } from '../../bridge/onion/mailbox-holder.js'
 import type { OnionRouter } from '../../bridge/onion/onion-router.js'
 import { onionRelays } from '../../bridge/onion/testnet-relays.js'
 import { openMemoryStore, type Store } from '../../bridge/store/index.js'
+import { MailboxStatus } from '../../bridge/wire/mailbox.js'
 import { allRelaysListed, FAST, waitUntil } from '../dht/helpers.js'
 import { testOnionConfig } from '../onion/helpers.js'
 import { body, type FakeBridge, FakeNetwork } from './groups-helpers.js'
@@ -50,6 +52,10 @@ describe(`group mailbox through the real MailboxClient on a ${N}-node testnet`, 
   const holders: MailboxHolder[] = []
   const stores: Store[] = []
   const clients: MailboxClient[] = []
+  /** Fetch requests every holder answered, and the items they sent. */
+  const answered = { requests: 0, items: 0 }
+  /** Holders (node key, hex) that answer every fetch `unavailable`. */
+  const refusing = new Set<string>()
 
   const clientOn = (at: number) => {
     const node = testnet.nodes[at]!
@@ -69,7 +75,7 @@ describe(`group mailbox through the real MailboxClient on a ${N}-node testnet`, 
       nodes: N,
       dht: FAST,
       attach: onionRelays(onion, silentLogger, {
-        mailbox() {
+        mailbox(node) {
           const holder = openMemoryStore().then((store) => {
             stores.push(store)
             const h = new MailboxHolder({ store, config: mailbox, log: silentLogger })
@@ -78,7 +84,14 @@ describe(`group mailbox through the real MailboxClient on a ${N}-node testnet`, 
           })
           return {
             deposit: async (d) => (await holder).deposit(d),
-            fetch: async (f, b) => (await holder).fetch(f, b),
+            fetch: async (f, b) => {
+              if (refusing.has(hex(node.nodeKey.publicKey)))
+                return { items: [], result: { status: MailboxStatus.unavailable, sent: 0, more: 0 } }
+              const answer = await (await holder).fetch(f, b)
+              answered.requests++
+              answered.items += answer.items.length
+              return answer
+            },
             ack: async (a, b) => (await holder).ack(a, b),
           }
         },
@@ -143,5 +156,72 @@ describe(`group mailbox through the real MailboxClient on a ${N}-node testnet`, 
     assert.equal(await dave!.groups.catchUp(dave!.identity), 0)
     assert.deepEqual(shown(dave!), ['<body>while you were away</body>'])
     assert.equal(await total(), mailbox.holders)
+  })
+
+  it('a routine round downloads nothing it fetched before: cursors per holder, the two closest holders', async () => {
+    const sender = clientOn(0)
+    const member = clientOn(1)
+    const port = networkGroupMailbox({ client: () => member, mailbox, routineHolders: 2, now: Date.now })
+    // One client, as a bridge has (its cursors live in it).
+    // A group whose mailbox holders (of today) are neither the sender's node nor the member's:
+    // both directories then list all k, and each deposit reaches all k.
+    const ends = new Set([0, 1].map((i) => hex(testnet.nodes[i]!.nodeKey.publicKey)))
+    const heldElsewhere = (identity: Identity) => {
+      const { id } = mailboxAddress(identity.publicKey, periodAt(Date.now(), mailbox.periodMs))
+      const directory = testnet.nodes[2]!.service.directory
+      const held = mailboxHolders(directory, id, mailbox.holders, Date.now())
+      return held.every((h) => !ends.has(h.id))
+    }
+    let group = identityFromSeed(randomBytes(32))
+    for (let tries = 0; !heldElsewhere(group); tries++) {
+      assert.ok(tries < 1000, 'no mailbox held away from the two nodes')
+      group = identityFromSeed(randomBytes(32))
+    }
+    const item = (i: number) => new Uint8Array(959).fill(i)
+    const deposit = async (i: number) =>
+      assert.ok((await sender.deposit(group.publicKey, item(i))).every((o) => o.status === 'ok'))
+    const round = async (since?: number) => {
+      const before = { ...answered }
+      const items = await port.fetch(group, since)
+      return {
+        items: items.map((i) => i.item[0]),
+        requests: answered.requests - before.requests,
+        sent: answered.items - before.items,
+      }
+    }
+    for (const i of [1, 2, 3]) await deposit(i)
+
+    const full = await round()
+    assert.deepEqual(full.items.sort(), [1, 2, 3])
+    // Every period of the retention at all k + 2 holders; the k that keep them send each.
+    assert.equal(full.requests, (mailbox.retentionMs / mailbox.periodMs + 1) * (mailbox.holders + 2))
+    assert.equal(full.sent, 3 * mailbox.holders)
+
+    const since = Date.now() - 300_000
+    // The periods since (two, or three just after a period's start), at two holders each.
+    const routine = 2 * mailboxPeriodsSince(Date.now(), since, mailbox.periodMs, mailbox.retentionMs).length
+    const idle = await round(since)
+    assert.deepEqual(idle, { items: [], requests: routine, sent: 0 })
+
+    await deposit(4)
+    const fresh = await round(since)
+    assert.deepEqual(fresh, { items: [4], requests: routine, sent: 2 })
+    assert.deepEqual(await round(since), { items: [], requests: routine, sent: 0 })
+
+    // The closest holder refuses: the third closest stands in, from its cursor of the full round (4 and 5).
+    const { id: today } = mailboxAddress(group.publicKey, periodAt(Date.now(), mailbox.periodMs))
+    const closest = mailboxHolders(testnet.nodes[1]!.service.directory, today, 1, Date.now())[0]!
+    refusing.add(closest.id)
+    await deposit(5)
+    const standIn = await round(since)
+    assert.deepEqual(standIn.items.sort(), [4, 5])
+    assert.equal(standIn.sent, 1 + 2)
+    assert.deepEqual(await round(since), { items: [], requests: routine, sent: 0 })
+    refusing.clear()
+
+    // A full round starts the cursors over: everything again, from every holder.
+    const again = await round()
+    assert.deepEqual(again.items.sort(), [1, 2, 3, 4, 5])
+    assert.equal(again.sent, 5 * mailbox.holders)
   })
 })

@@ -49,6 +49,50 @@ describe('docs/protocol.md "Mailboxes" vectors', () => {
   })
 })
 
+describe('docs/protocol.md "Mailboxes" → "Cursors" vector', () => {
+  const fetch = {
+    mailboxKey: new Uint8Array(32).fill(0x11),
+    signature: new Uint8Array(64).fill(0x22),
+    skip: 3,
+    from: 1_764_650_000_123,
+  }
+  const result = { status: 0, sent: 3, more: 0, next: 1_764_650_000_456 }
+
+  it('FETCH with a cursor and RESULT with next, as documented, round-trip', () => {
+    const data = encodeFetch(fetch)
+    assert.equal(data.length, 106)
+    assert.ok(section.includes(`FETCH tail    ${hex(data.subarray(96))}   (`))
+    assert.deepEqual(decodeFetch(data), fetch)
+    assert.ok(section.includes(`RESULT        ${hex(encodeResult(result))}\n`))
+    assert.deepEqual(decodeResult(encodeResult(result)), result)
+  })
+
+  it('without cursor both stay as before (98 and 7 bytes), and decode without one', () => {
+    const { from: _, ...old } = fetch
+    assert.equal(encodeFetch(old).length, 98)
+    assert.equal('from' in decodeFetch(encodeFetch(old)), false)
+    const { next: __, ...plain } = result
+    assert.equal(encodeResult(plain).length, 7)
+    assert.equal('next' in decodeResult(encodeResult(plain)), false)
+  })
+
+  it('refuses other lengths and cursors past 2^53 − 1', () => {
+    const data = encodeFetch(fetch)
+    const answer = encodeResult(result)
+    const bad: Array<() => unknown> = [
+      () => decodeFetch(data.subarray(0, 105)),
+      () => decodeFetch(new Uint8Array([...data, 0])),
+      () => decodeResult(answer.subarray(0, 14)),
+      () => decodeResult(answer.subarray(0, 8)),
+      () => decodeFetch(Uint8Array.from([...data.subarray(0, 98), 0, 0x20, 0, 0, 0, 0, 0, 0])),
+      () => decodeResult(Uint8Array.from([...answer.subarray(0, 7), 0xff, 0, 0, 0, 0, 0, 0, 0])),
+      () => encodeFetch({ ...fetch, from: -1 }),
+      () => encodeResult({ ...result, next: 2 ** 53 }),
+    ]
+    for (const call of bad) assert.throws(call, OnionWireError)
+  })
+})
+
 describe('mailbox messages: strict decoding', () => {
   const key = new Uint8Array(32).fill(1)
   const signature = new Uint8Array(64).fill(2)

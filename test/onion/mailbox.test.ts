@@ -231,7 +231,7 @@ describe(`mailboxes on a ${N}-node testnet, every relay a holder`, () => {
 
     // Still healthy: the circuit answers, B's own fetch pages through everything, B's ack empties it.
     await circuit.test()
-    const own = await recipient.fetch(bob, [period])
+    const own = await recipient.fetch(bob, { periods: [period] })
     assert.equal(own.length, mailbox.itemsPerMailbox)
     await recipient.ack(
       bob,
@@ -322,7 +322,7 @@ describe(`mailboxes on a ${N}-node testnet, every relay a holder`, () => {
     assert.equal(await holderOf(holder.id).sweep(), quota)
     skew = 0
     assert.equal(await deposit(subject), MailboxStatus.ok)
-    const own = await recipient.fetch(bob, [period])
+    const own = await recipient.fetch(bob, { periods: [period] })
     assert.deepEqual(
       own.map((f) => hex(f.item)),
       [hex(item)],

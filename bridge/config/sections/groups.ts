@@ -145,6 +145,12 @@ export const groupsSection = z
       .int()
       .min(SECOND)
       .default(5 * MINUTE),
+    /**
+     * A routine sync (every syncIntervalMs) asks this many of a group mailbox's
+     * k + 2 holders per period, the closest that answer; a full one (on return)
+     * asks them all. Deposits reach k holders (docs/groups.md "Group mailbox sync cost").
+     */
+    routineSyncHolders: z.number().int().min(1).max(64).default(2),
     // Occupants across bridges (docs/gateway.md "Groups")
 
     /** An occupant's show/status change is published at most this often; changes in between merge into the last. */

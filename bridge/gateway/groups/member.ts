@@ -14,6 +14,8 @@ import { type GroupBody, MAX_MAILBOX_MESSAGE } from '../../wire/group-message.js
 import type { GroupMailboxPort } from './mailbox-port.js'
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
+/** Why a group mailbox item may open later: a state or key still on its way. */
+const OPENS_LATER = new Set(['STATE_GAP', 'FUTURE_EPOCH', 'NO_EPOCH_KEY'])
 const equal = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0
 
 /** What a member sends through: the pairwise messenger (reliable bodies). */
@@ -254,9 +256,11 @@ export class GroupMember {
    * it holds (on return, and every groups.syncIntervalMs); the session drops
    * what was opened before. Items are never acked: the other members need
    * them too. After an epoch's first fetch, later ones ask only for what was
-   * deposited since the previous one (the periods since, not all of them);
-   * `full` (on return to the network) fetches everything again. Resolves to
-   * how many were new; a fetch under way is joined.
+   * deposited since the previous one (the periods since, a few holders, and
+   * only what each stored since it was last asked: GroupMailboxPort);
+   * `full` (on return to the network) fetches everything again, as does the
+   * next sync of an epoch with an item that may open later. Resolves to how
+   * many were new; a fetch under way is joined.
    */
   catchUp({ full = false } = {}): Promise<number> {
     if (!this.options.mailbox || this.stopped) return Promise.resolve(0)
@@ -283,8 +287,10 @@ export class GroupMember {
           this.queue(await session.openMailboxItem(epoch, item), false)
           opened++
         } catch (err) {
-          // Seen before (DUPLICATE) is the common case; anything else waits for the next sync.
-          log.debug({ err, code: (err as { code?: string }).code }, 'group mailbox item not opened')
+          // Seen before (DUPLICATE) is the common case; a routine sync would not fetch it again.
+          const code = (err as { code?: string }).code
+          if (code && OPENS_LATER.has(code)) this.synced.delete(epoch)
+          log.debug({ err, code }, 'group mailbox item not opened')
         }
       }
     }
