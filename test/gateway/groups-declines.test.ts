@@ -2,10 +2,9 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { beforeEach, describe, it } from 'node:test'
 import { defaultConfig } from '../../bridge/config/schema.js'
-import { encodeAddress } from '../../bridge/crypto/address.js'
 import { GroupSession } from '../../bridge/messaging/groups/session.js'
 import { encodeGroupControl } from '../../bridge/wire/group-control.js'
-import { type FakeBridge, FakeNetwork } from './groups-helpers.js'
+import { createTeam, type FakeBridge, FakeNetwork } from './groups-helpers.js'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const SETTINGS = { name: 'Team', description: 'd', membersOnly: true, mode: 'normal' as const }
@@ -55,12 +54,7 @@ describe('group gateway: a declined invitation reaches the inviter (XEP-0045 §7
     bob = await net.add('bob')
     bob.contacts = new Set()
     carol = await net.add('carol')
-    await alice.propose({ type: 'create', room: 'team', nick: 'Alice', config: SETTINGS })
-    group = alice.groups.rooms.groupOf('team')!
-    room = encodeAddress(group).toLowerCase()
-    for (const invitee of [bob, carol])
-      await alice.propose({ type: 'invite', room: 'team', invitee: invitee.jid })
-    await net.quiet()
+    ;({ group, room } = await createTeam(net, alice, [bob, carol], SETTINGS))
   })
 
   it("a held invitation declined: alice's client is shown the decline and bob is removed in a new epoch", async () => {

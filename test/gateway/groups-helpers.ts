@@ -8,7 +8,7 @@ import type { GatewayMessenger } from '../../bridge/gateway/gateway.js'
 import { GroupGateway } from '../../bridge/gateway/groups/group-gateway.js'
 import type { GroupMailboxPort } from '../../bridge/gateway/groups/mailbox-port.js'
 import type { GroupRecordPort } from '../../bridge/gateway/groups/record-port.js'
-import type { RoomAction, RoomRemote } from '../../bridge/gateway/groups/room-port.js'
+import type { RoomAction, RoomRemote, RoomSettings } from '../../bridge/gateway/groups/room-port.js'
 import { silentLogger } from '../../bridge/log.js'
 import { openMemoryStore, type Store } from '../../bridge/store/index.js'
 import { DOMAIN, settle } from './helpers.js'
@@ -181,3 +181,21 @@ export class FakeNetwork {
 }
 
 export const body = (payload: Element[]) => payload.map((el) => el.toString()).join('')
+
+/**
+ * `owner` creates the room "team" with `settings` and invites each of
+ * `invitees` (mediated): the group, and the room's name on the invitees'
+ * bridges (its address), once the network is quiet.
+ */
+export async function createTeam(
+  net: FakeNetwork,
+  owner: FakeBridge,
+  invitees: FakeBridge[],
+  settings: RoomSettings,
+): Promise<{ group: Uint8Array; room: string }> {
+  await owner.propose({ type: 'create', room: 'team', nick: 'Alice', config: settings })
+  const group = owner.groups.rooms.groupOf('team')!
+  for (const invitee of invitees) await owner.propose({ type: 'invite', room: 'team', invitee: invitee.jid })
+  await net.quiet()
+  return { group, room: encodeAddress(group).toLowerCase() }
+}

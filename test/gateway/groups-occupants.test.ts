@@ -6,7 +6,7 @@ import { GatewayError } from '../../bridge/gateway/errors.js'
 import { STALE_STATUS } from '../../bridge/gateway/groups/stale-occupants.js'
 import { decodeGroupControl, encodeGroupControl, isGroupControl } from '../../bridge/wire/group-control.js'
 import { encodeStanzaPayload } from '../../bridge/wire/stanza-payload.js'
-import { body, type FakeBridge, FakeNetwork, type RoomCall } from './groups-helpers.js'
+import { body, createTeam, type FakeBridge, FakeNetwork, type RoomCall } from './groups-helpers.js'
 
 const SETTINGS = { name: 'Team', description: 'd', membersOnly: true, mode: 'normal' as const }
 const AWAY = [xml('show', {}, 'away'), xml('status', {}, 'lunch')]
@@ -31,12 +31,7 @@ describe('group gateway: occupants across bridges (presence, private messages, s
     alice = await net.add('alice', groups)
     bob = await net.add('bob', groups)
     carol = await net.add('carol', groups)
-    await alice.propose({ type: 'create', room: 'team', nick: 'Alice', config: SETTINGS })
-    group = alice.groups.rooms.groupOf('team')!
-    room = encodeAddress(group).toLowerCase()
-    for (const invitee of [bob, carol])
-      await alice.propose({ type: 'invite', room: 'team', invitee: invitee.jid })
-    await net.quiet()
+    ;({ group, room } = await createTeam(net, alice, [bob, carol], SETTINGS))
     await bob.propose({ type: 'join', room, nick: 'Bob', presence: [xml('show', {}, 'dnd')] })
     await net.quiet()
     await carol.propose({ type: 'join', room, nick: 'Carol', presence: AWAY })

@@ -3,13 +3,12 @@ import { randomBytes } from 'node:crypto'
 import { beforeEach, describe, it } from 'node:test'
 import { createElement as xml } from 'ltx'
 import { defaultConfig } from '../../bridge/config/schema.js'
-import { encodeAddress } from '../../bridge/crypto/address.js'
 import { nativeBackend } from '../../bridge/crypto/native.js'
 import { GatewayError } from '../../bridge/gateway/errors.js'
 import { loadGroupSeed } from '../../bridge/messaging/groups/group-key.js'
 import { GroupSession } from '../../bridge/messaging/groups/session.js'
 import type { GroupBody } from '../../bridge/wire/group-message.js'
-import { type FakeBridge, FakeNetwork } from './groups-helpers.js'
+import { createTeam, type FakeBridge, FakeNetwork } from './groups-helpers.js'
 
 const SETTINGS = { name: 'Team', description: '', membersOnly: true, mode: 'normal' as const }
 const refused = (condition: string) => (err: unknown) =>
@@ -65,12 +64,7 @@ describe('group gateway: destroying a room, voice and moderator (fake rooms, in-
     alice = await net.add('alice')
     bob = await net.add('bob')
     carol = await net.add('carol')
-    await alice.propose({ type: 'create', room: 'team', nick: 'Alice', config: SETTINGS })
-    group = alice.groups.rooms.groupOf('team')!
-    room = encodeAddress(group).toLowerCase()
-    for (const invitee of [bob, carol])
-      await alice.propose({ type: 'invite', room: 'team', invitee: invitee.jid })
-    await net.quiet()
+    ;({ group, room } = await createTeam(net, alice, [bob, carol], SETTINGS))
     await bob.propose({ type: 'join', room, nick: 'Bob', presence: [] })
     await carol.propose({ type: 'join', room, nick: 'Carol', presence: [] })
     await net.quiet()

@@ -5,7 +5,7 @@ import { encodeAddress } from '../../bridge/crypto/address.js'
 import { GatewayError } from '../../bridge/gateway/errors.js'
 import { isGroupControl } from '../../bridge/wire/group-control.js'
 import { isGroupHop } from '../../bridge/wire/group-hop.js'
-import { body, type FakeBridge, FakeNetwork } from './groups-helpers.js'
+import { body, createTeam, type FakeBridge, FakeNetwork } from './groups-helpers.js'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const SETTINGS = { name: 'Team', description: 'd', membersOnly: true, mode: 'normal' as const }
@@ -27,12 +27,7 @@ describe('group gateway: room actions ↔ group state and messages (fake rooms, 
     alice = await net.add('alice')
     bob = await net.add('bob')
     carol = await net.add('carol')
-    await alice.propose({ type: 'create', room: 'team', nick: 'Alice', config: SETTINGS })
-    group = alice.groups.rooms.groupOf('team')!
-    room = encodeAddress(group).toLowerCase()
-    for (const invitee of [bob, carol])
-      await alice.propose({ type: 'invite', room: 'team', invitee: invitee.jid })
-    await net.quiet()
+    ;({ group, room } = await createTeam(net, alice, [bob, carol], SETTINGS))
   })
 
   it('a room created here is a new group under its local name; an invitee gets the room and the invitation', async () => {
