@@ -184,6 +184,33 @@ describe('open rooms: record, admission and the newcomer side (fake rooms, in-me
     assert.ok(Date.now() - started < 1000)
   })
 
+  it('an admission that arrives after the join timed out is shown as an invitation; joining then takes it up', async () => {
+    const { net, alice, room, add } = await world()
+    const carol = await add('carol', { joinAttemptMs: 200, joinWaitMs: 400 })
+    carol.contacts = new Set() // alice is a stranger to carol
+    // Alice's answer (the chain and key) is late on the network.
+    net.hold = (_body, to) => hex(to) === hex(carol.identity.publicKey)
+    await assert.rejects(locate(carol, room, 'Carol'), refused('remote-server-timeout'))
+    assert.equal(carol.calls.length, 0, 'nothing shown while the answer is late')
+    net.hold = () => false
+    net.release()
+    await net.quiet()
+    // The client no longer waits: the room appears with the room's invitation, from alice.
+    assert.deepEqual(
+      carol.calls
+        .filter((c) => c.method === 'invite')
+        .map((c) => [c.room, (c.args[0] as { from: string }).from]),
+      [[room, alice.address]],
+    )
+    // Joining takes it up (a stranger's invitation waits for that), and alice's room shows carol.
+    await carol.propose({ type: 'join', room, nick: 'Carol', presence: [] })
+    await net.quiet()
+    assert.deepEqual(
+      alice.calls.filter((c) => c.method === 'join').map((c) => c.args[0]),
+      [{ address: carol.address, nick: 'Carol' }],
+    )
+  })
+
   it('hostile bodies: requests for a group not held, malformed ones, a flood, refusals nobody asked for', async () => {
     const { net, alice, group, add } = await world({ joinRefusalsPerMinute: 3 })
     const mallory = await add('mallory')
