@@ -64,3 +64,18 @@ profanity_login() {
   fi
   wait_for "$who" 'logged in successfully' $((logins + 1))
 }
+
+# Stops processes as a user would (SIGTERM to all), then SIGKILL each that is still there after 5 s.
+stop_processes() {
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+
+# The check's last line, from STATUS and NAME.
+report_status() {
+  if [ "$STATUS" -eq 0 ]; then echo "$NAME: PASS (screens in $ARTIFACTS)"; else
+    echo "$NAME: FAIL (screens and logs in $ARTIFACTS)" >&2; fi
+}

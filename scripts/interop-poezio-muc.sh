@@ -42,14 +42,9 @@ cleanup() {
   cp "$WORK/home-bob/poezio.log" "$ARTIFACTS/${PREFIX}poezio-bob.log" 2>/dev/null || true
   for side in a b; do cp "$WORK/bridge-$side.log" "$ARTIFACTS/${PREFIX}bridge-$side.log" 2>/dev/null || true; done
   T kill-server 2>/dev/null || true
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
+  stop_processes "${PIDS[@]}"
   rm -rf "$WORK"
-  if [ "$STATUS" -eq 0 ]; then echo "$NAME: PASS (screens in $ARTIFACTS)"; else
-    echo "$NAME: FAIL (screens and logs in $ARTIFACTS)" >&2; fi
+  report_status
 }
 trap cleanup EXIT
 

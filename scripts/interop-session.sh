@@ -27,14 +27,9 @@ save_artifacts() {
 cleanup() {
   save_artifacts
   T kill-server 2>/dev/null || true
-  if [ -n "$BRIDGE_PID" ]; then
-    kill -TERM "$BRIDGE_PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$BRIDGE_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$BRIDGE_PID" 2>/dev/null || true
-  fi
+  if [ -n "$BRIDGE_PID" ]; then stop_processes "$BRIDGE_PID"; fi
   rm -rf "$WORK"
-  if [ "$STATUS" -eq 0 ]; then echo "$NAME: PASS (screens in $ARTIFACTS)"; else
-    echo "$NAME: FAIL (screens and logs in $ARTIFACTS)" >&2; fi
+  report_status
 }
 trap cleanup EXIT
 

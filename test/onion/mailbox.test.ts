@@ -10,6 +10,7 @@ import { generateIdentity, type Identity } from '../../bridge/crypto/identity.js
 import { signedBytes } from '../../bridge/crypto/sign.js'
 import { checkStamp, mintStamp } from '../../bridge/crypto/stamp.js'
 import { periodAt } from '../../bridge/dht/period.js'
+import type { RelayEntry } from '../../bridge/dht/relay-directory.js'
 import { startTestnet, type Testnet, type TestnetNode } from '../../bridge/dht/testnet.js'
 import { silentLogger } from '../../bridge/log.js'
 import { mailboxAddress, mailboxHolders } from '../../bridge/onion/mailbox-address.js'
@@ -52,6 +53,17 @@ describe(`mailboxes on a ${N}-node testnet, every relay a holder`, () => {
 
   const holderOf = (id: string) => holders.get(id)!
   const routerOf = (node: TestnetNode) => routers.get(hex(node.nodeKey.publicKey))!
+  /** A circuit from node 1 through two other nodes to `holder` (node 1 is never a holder in its own view: a directory does not list its own node). */
+  const circuitTo = (holder: RelayEntry) => {
+    const hops = testnet.nodes
+      .slice(2)
+      .filter((n) => hex(n.nodeKey.publicKey) !== holder.id)
+      .slice(0, 2)
+    return routerOf(testnet.nodes[1]!).buildCircuit([
+      ...hops.map((n) => ({ nodeKey: n.nodeKey.publicKey, endpoint: n.endpoint })),
+      targetOf(holder),
+    ])
+  }
   const clientOn = (node: TestnetNode, config: MailboxConfig = mailbox) =>
     new MailboxClient({
       router: routerOf(node),
@@ -163,16 +175,7 @@ describe(`mailboxes on a ${N}-node testnet, every relay a holder`, () => {
 
   it('refuses a deposit without a valid stamp, past its expiry or over quota, and a fetch or ack with a wrong authorization; the holder stays healthy', async () => {
     const holder = bobHolders()[0]!
-    // Node 1 is never a holder in its own view (a directory does not list its own node).
-    const client = testnet.nodes[1]!
-    const hops = testnet.nodes
-      .slice(2)
-      .filter((n) => hex(n.nodeKey.publicKey) !== holder.id)
-      .slice(0, 2)
-    const circuit = await routerOf(client).buildCircuit([
-      ...hops.map((n) => ({ nodeKey: n.nodeKey.publicKey, endpoint: n.endpoint })),
-      targetOf(holder),
-    ])
+    const circuit = await circuitTo(holder)
     const period = periodAt(Date.now(), mailbox.periodMs)
     const { id: mailboxId } = mailboxAddress(bob.publicKey, period)
     const deposit = async (item: Uint8Array, expiry: number, stamp?: Uint8Array) =>
@@ -243,15 +246,7 @@ describe(`mailboxes on a ${N}-node testnet, every relay a holder`, () => {
 
   it('refuses stamps for another item or mailbox, deposits over the total quota, and an ack replayed from another circuit; honest requests still succeed', async () => {
     const holder = bobHolders()[0]!
-    const client = testnet.nodes[1]!
-    const hops = testnet.nodes
-      .slice(2)
-      .filter((n) => hex(n.nodeKey.publicKey) !== holder.id)
-      .slice(0, 2)
-    const circuit = await routerOf(client).buildCircuit([
-      ...hops.map((n) => ({ nodeKey: n.nodeKey.publicKey, endpoint: n.endpoint })),
-      targetOf(holder),
-    ])
+    const circuit = await circuitTo(holder)
     const period = periodAt(Date.now(), mailbox.periodMs)
     const { id: mailboxId } = mailboxAddress(bob.publicKey, period)
     const expiry = Math.floor(Date.now() / 1000) + 3600
